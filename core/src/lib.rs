@@ -1,0 +1,4 @@
+//! ShipTrack's domain: what a launch is, what the commands are, what a digest says.
+//!
+//! No I/O lives here, so the same code runs in the Cloudflare Worker (wasm32) and in the
+//! native gateway worker, and every rule is tested without a socket or a database.

@@ -1,0 +1,1 @@
+//! ShipTrack's Cloudflare Worker: answers Discord interactions and posts the weekly digest.

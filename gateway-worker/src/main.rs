@@ -1,0 +1,2 @@
+//! `gateway-worker`: ShipTrack's native binary.
+fn main() {}

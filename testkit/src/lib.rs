@@ -1,0 +1,1 @@
+//! Development and test tools for ShipTrack. Never deployed.

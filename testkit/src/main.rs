@@ -1,0 +1,2 @@
+//! `testkit`: the local stand-ins for Discord and Turso.
+fn main() {}
