@@ -2,3 +2,14 @@
 //!
 //! No I/O lives here, so the same code runs in the Cloudflare Worker (wasm32) and in the
 //! native gateway worker, and every rule is tested without a socket or a database.
+
+pub mod commands;
+pub mod digest;
+pub mod interaction;
+pub mod launch;
+pub mod markdown;
+pub mod period;
+pub mod replies;
+pub mod response;
+pub mod sql;
+pub mod week;

@@ -1,0 +1,4 @@
+//! One module per subcommand of `gateway-worker`.
+
+pub mod migrate;
+pub mod run;
