@@ -11,7 +11,8 @@ CREATE TABLE launches (
     source      TEXT    NOT NULL CHECK (source IN ('command', 'message', 'context_menu')),
     -- The Discord id that produced the launch: the interaction id for /ship, the message id
     -- for a message (whether the gateway worker saw it or a member used "Log as launch").
-    -- UNIQUE, so a replayed event or a retried request never makes a second row.
+    -- UNIQUE, so a replayed event or a retried request never makes a second row; its index
+    -- also finds the launch to remove when the message is deleted.
     source_id   TEXT    NOT NULL UNIQUE,
     -- Unix milliseconds, UTC. For messages, the message's own timestamp, so a launch replayed
     -- after an outage still lands in the week it was posted.
@@ -20,7 +21,8 @@ CREATE TABLE launches (
     deleted_at  INTEGER
 );
 
--- The digest and the leaderboard: a guild's live launches in a time window.
+-- The digest and the leaderboard: a guild's live launches in a time window. Partial, so
+-- removed launches cost nothing; queries say `deleted_at IS NULL` to use it.
 CREATE INDEX launches_by_guild_time ON launches (guild_id, created_at) WHERE deleted_at IS NULL;
 
 -- /profile and /unship's autocomplete: one member's launches, newest first.

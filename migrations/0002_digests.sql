@@ -1,5 +1,7 @@
 -- One row per (guild, week). The cron claims the row before posting, so a trigger that
--- fires twice posts once; a claim left behind by a run that died can be taken over.
+-- fires twice posts once; a claim left behind by a run that died (claimed_at older than a
+-- few minutes; each posted message refreshes it) can be taken over. 'posted' and 'empty'
+-- are final; 'failed' keeps Discord's error and may be retried by a later run.
 CREATE TABLE digests (
     guild_id     TEXT    NOT NULL,
     week_key     TEXT    NOT NULL,               -- ISO week of the window, e.g. '2026-W48'

@@ -1,6 +1,7 @@
 -- The gateway worker's durable session per shard, so a restarted or redeployed worker
 -- resumes and Discord replays what it missed. `sequence` is the last sequence number whose
--- effects are stored, never one that is only in memory.
+-- effects are stored, never one that is only in memory. Only the holder of the shard's
+-- lease (below) may write it.
 CREATE TABLE gateway_sessions (
     shard_id           INTEGER NOT NULL,
     shard_count        INTEGER NOT NULL,

@@ -1,6 +1,43 @@
-//! Placeholder until this subcommand is written.
+//! `gateway-worker migrate`: applies the pending migrations built into this binary to
+//! `DATABASE_URL` and says what it did.
+
 use std::process::ExitCode;
 
+use anyhow::Context;
+
+use crate::db::{config::DatabaseConfig, connect::Database, migrate};
+
 pub async fn main() -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not built yet")
+    let config = match DatabaseConfig::from_env() {
+        Ok(config) => config,
+        Err(error) => {
+            // Bad configuration exits with 2, as every subcommand does, so scripts can tell
+            // "fix the environment" from "the database failed".
+            eprintln!("gateway-worker: {error}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let database = Database::open(&config).await?;
+    let conn = database.connect()?;
+    let report = migrate::apply(&conn, &migrate::embedded())
+        .await
+        .with_context(|| format!("migrating {}", database.location()))?;
+    for applied in &report.applied {
+        println!("applied {}", applied.name);
+    }
+    if report.applied.is_empty() {
+        println!(
+            "{} is up to date ({} migrations)",
+            database.location(),
+            report.total
+        );
+    } else {
+        println!(
+            "{} is up to date ({} migrations, {} applied now)",
+            database.location(),
+            report.total,
+            report.applied.len()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
