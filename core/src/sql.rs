@@ -258,6 +258,16 @@ pub const RECORD_DIGEST_MESSAGE: &str = "\
 UPDATE digests SET message_ids = json_insert(message_ids, '$[#]', ?4), claimed_at = ?5
 WHERE guild_id = ?1 AND week_key = ?2 AND claimed_by = ?3 AND status = 'claimed'";
 
+/// Refreshes a claimed digest's `claimed_at` while its run waits (a rate limit, Discord
+/// unavailable), so a run that is alive but waiting is not taken for a dead one. Only the
+/// current claimer can.
+///
+/// Parameters: ?1 guild_id, ?2 week_key, ?3 claimer, ?4 now.
+/// Returns: no rows; one change while the claim is held, none when it was lost (stop posting).
+pub const REFRESH_DIGEST_CLAIM: &str = "\
+UPDATE digests SET claimed_at = ?4
+WHERE guild_id = ?1 AND week_key = ?2 AND claimed_by = ?3 AND status = 'claimed'";
+
 /// Finishes a claimed digest: `posted` when messages went out, `empty` when the week had
 /// nothing to say. Either way the week is never claimed again.
 ///
@@ -302,6 +312,7 @@ pub const ALL: &[(&str, &str)] = &[
     ("DIGEST_GUILDS", DIGEST_GUILDS),
     ("CLAIM_DIGEST", CLAIM_DIGEST),
     ("RECORD_DIGEST_MESSAGE", RECORD_DIGEST_MESSAGE),
+    ("REFRESH_DIGEST_CLAIM", REFRESH_DIGEST_CLAIM),
     ("FINISH_DIGEST", FINISH_DIGEST),
     ("FAIL_DIGEST", FAIL_DIGEST),
 ];

@@ -1,0 +1,78 @@
+//! The digest's [`Io`] in the Workers runtime: the database through `hrana::http`, Discord
+//! through `fetch` with the bot token, waits through `setTimeout`, the clock from `Date.now()`.
+
+use std::time::Duration;
+
+use libsql_hrana::proto::{Stmt, StmtResult};
+use worker::{Delay, Fetch, Headers, Method, Request, RequestInit, js_sys};
+
+use super::post::{self, NewMessage, Reply};
+use super::run::Io;
+use crate::config::Settings;
+use crate::hrana::{self, DbError};
+
+/// Discord asks every bot to say who it is: `DiscordBot (url, version)`.
+const USER_AGENT: &str = concat!(
+    "DiscordBot (",
+    env!("CARGO_PKG_REPOSITORY"),
+    ", ",
+    env!("CARGO_PKG_VERSION"),
+    ")"
+);
+
+pub(crate) struct WorkerIo<'a> {
+    pub settings: &'a Settings,
+}
+
+impl Io for WorkerIo<'_> {
+    async fn database(&self, statements: Vec<Stmt>) -> Result<Vec<StmtResult>, DbError> {
+        hrana::http::run(&self.settings.database, statements).await
+    }
+
+    async fn post(&self, channel_id: u64, message: &NewMessage) -> Result<Reply, String> {
+        let failed = |error: worker::Error| error.to_string();
+        let body = serde_json::to_string(message).map_err(|error| error.to_string())?;
+        let headers = Headers::new();
+        headers
+            .set(
+                "authorization",
+                &format!("Bot {}", self.settings.discord_bot_token),
+            )
+            .map_err(failed)?;
+        headers
+            .set("content-type", "application/json")
+            .map_err(failed)?;
+        headers.set("user-agent", USER_AGENT).map_err(failed)?;
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post)
+            .with_headers(headers)
+            .with_body(Some(body.into()));
+        let url = format!(
+            "{}{}",
+            self.settings.discord_api_base,
+            post::path(channel_id)
+        );
+        let request = Request::new_with_init(&url, &init).map_err(failed)?;
+        let mut response = Fetch::Request(request).send().await.map_err(failed)?;
+        let status = response.status_code();
+        let headers = response.headers().clone();
+        let body = response.text().await.map_err(failed)?;
+        Ok(Reply::read(
+            status,
+            |name| headers.get(name).ok().flatten(),
+            body,
+        ))
+    }
+
+    async fn sleep(&self, duration: Duration) {
+        Delay::from(duration).await;
+    }
+
+    fn now_ms(&self) -> i64 {
+        js_sys::Date::now() as i64
+    }
+
+    fn jitter(&self) -> f64 {
+        js_sys::Math::random()
+    }
+}
