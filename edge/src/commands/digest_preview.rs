@@ -16,7 +16,7 @@ use shiptrack_core::{
     week::{self, DigestWindow},
 };
 
-use super::{Answer, Finish as CommandFinish, Plan, Query, ephemeral, private, result};
+use super::{Answer, Finish as CommandFinish, Plan, ephemeral, private, result};
 use crate::digest::{launches, targets};
 use crate::hrana::{DbError, statement, text};
 
@@ -35,7 +35,7 @@ pub fn plan(invocation: &CommandInvocation, now: DateTime<Utc>) -> Plan {
     }
     let guild_id = guild_id.get();
     let window = DigestWindow::before(week::next_digest_at(now));
-    Query::new(
+    Plan::query(
         vec![
             statement(sql::GUILD_SETTINGS, [text(guild_id.to_string())]),
             launches::statement_for(guild_id, &window),
