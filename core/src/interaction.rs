@@ -4,6 +4,12 @@
 //! Discord validates options against the registered definitions, but a stale registration, a
 //! replayed request or a hand-made one can still carry anything, so every field is checked here
 //! once and the edge only ever sees well-formed values.
+//!
+//! The body is read into the small structs of [`wire`], which name only the fields ShipTrack
+//! uses, not into twilight-model's full `Interaction`: deserialising that (messages, channels,
+//! members, components, all of it) was over half of the Worker's gzipped wasm, which every cold
+//! start pays for. twilight-model still gives the ids, permissions, timestamp and enum types,
+//! and the tests read Discord's documented payloads both ways to hold the two to one answer.
 
 use std::fmt;
 
@@ -14,13 +20,7 @@ use serde::{
 use serde_json::error::Category;
 use thiserror::Error;
 use twilight_model::{
-    application::{
-        command::CommandOptionType,
-        interaction::{
-            Interaction, InteractionData, InteractionDataResolved, InteractionType,
-            application_command::{CommandData, CommandDataOption, CommandOptionValue},
-        },
-    },
+    application::{command::CommandOptionType, interaction::InteractionType},
     guild::Permissions,
     id::{
         Id,
@@ -29,7 +29,6 @@ use twilight_model::{
             UserMarker,
         },
     },
-    user::User,
     util::Timestamp,
 };
 
@@ -200,15 +199,25 @@ pub fn parse_json(body: &[u8]) -> Result<Incoming, InteractionError> {
         Category::Data => InteractionError::NotAnInteraction(error),
         Category::Io | Category::Syntax | Category::Eof => InteractionError::MalformedJson(error),
     };
-    let envelope: Envelope = serde_json::from_slice(body).map_err(classify)?;
-    if envelope.0 == InteractionType::Ping {
-        return Ok(Incoming::Ping);
+    let Envelope(kind) = serde_json::from_slice(body).map_err(classify)?;
+    match kind {
+        InteractionType::Ping => Ok(Incoming::Ping),
+        InteractionType::ApplicationCommand => {
+            parse_command(serde_json::from_slice(body).map_err(classify)?)
+                .map(Incoming::Command)
+                .map_err(InteractionError::BadCommand)
+        }
+        InteractionType::ApplicationCommandAutocomplete => {
+            parse_autocomplete(serde_json::from_slice(body).map_err(classify)?)
+                .map(Incoming::Autocomplete)
+                .map_err(InteractionError::BadAutocomplete)
+        }
+        other => Err(InteractionError::Unsupported(other)),
     }
-    parse(serde_json::from_slice(body).map_err(classify)?)
 }
 
-/// An interaction's type and nothing else, so a PING is answered without building the whole
-/// interaction (and still answered if it lacks fields twilight requires of other types).
+/// An interaction's type and nothing else, so a PING is answered, and a component or modal
+/// turned away, without reading the rest (and even if it lacks fields other types require).
 struct Envelope(InteractionType);
 
 impl<'de> Deserialize<'de> for Envelope {
@@ -250,25 +259,163 @@ impl<'de> Deserialize<'de> for Envelope {
     }
 }
 
-/// Turns a deserialised interaction into a request.
-pub fn parse(interaction: Interaction) -> Result<Incoming, InteractionError> {
-    match interaction.kind {
-        InteractionType::Ping => Ok(Incoming::Ping),
-        InteractionType::ApplicationCommand => parse_command(interaction)
-            .map(Incoming::Command)
-            .map_err(InteractionError::BadCommand),
-        InteractionType::ApplicationCommandAutocomplete => parse_autocomplete(interaction)
-            .map(Incoming::Autocomplete)
-            .map_err(InteractionError::BadAutocomplete),
-        other => Err(InteractionError::Unsupported(other)),
+/// The parts of Discord's interaction object that ShipTrack reads, named as Discord documents
+/// them; serde skips every other field without building it.
+mod wire {
+    use std::{collections::BTreeMap, fmt};
+
+    use serde::{
+        Deserialize, Deserializer,
+        de::{Error, Visitor},
+    };
+    use twilight_model::{
+        application::command::{CommandOptionType, CommandType},
+        guild::Permissions,
+        id::{
+            Id,
+            marker::{
+                ApplicationMarker, ChannelMarker, GenericMarker, GuildMarker, InteractionMarker,
+                MessageMarker, UserMarker,
+            },
+        },
+        util::Timestamp,
+    };
+
+    /// A command or autocomplete interaction.
+    #[derive(Deserialize)]
+    pub struct Interaction {
+        pub id: Id<InteractionMarker>,
+        pub application_id: Id<ApplicationMarker>,
+        pub token: String,
+        pub guild_id: Option<Id<GuildMarker>>,
+        /// Older than `channel`, and still sent.
+        pub channel_id: Option<Id<ChannelMarker>>,
+        pub channel: Option<Channel>,
+        /// In a server.
+        pub member: Option<Member>,
+        /// In a DM.
+        pub user: Option<User>,
+        pub data: Option<CommandData>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Channel {
+        pub id: Id<ChannelMarker>,
+    }
+
+    /// A guild member: the invoker (with `user` and `permissions`) or a resolved one (`nick`).
+    #[derive(Deserialize)]
+    pub struct Member {
+        pub user: Option<User>,
+        pub nick: Option<String>,
+        pub permissions: Option<Permissions>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct User {
+        pub id: Id<UserMarker>,
+        pub username: String,
+        pub global_name: Option<String>,
+        #[serde(default)]
+        pub bot: bool,
+    }
+
+    #[derive(Deserialize)]
+    pub struct CommandData {
+        pub name: String,
+        #[serde(rename = "type")]
+        pub kind: CommandType,
+        #[serde(default)]
+        pub options: Vec<CommandOption>,
+        /// The message (or user) a context-menu command points at.
+        pub target_id: Option<Id<GenericMarker>>,
+        pub resolved: Option<Resolved>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct CommandOption {
+        pub name: String,
+        #[serde(rename = "type")]
+        pub kind: CommandOptionType,
+        pub value: Option<OptionValue>,
+        /// A subcommand's own options.
+        #[serde(default)]
+        pub options: Vec<CommandOption>,
+        /// The option being typed into, in an autocomplete request.
+        #[serde(default)]
+        pub focused: bool,
+    }
+
+    /// An option's `value`. Every option ShipTrack defines sends a string (user ids too, as
+    /// snowflakes are strings); a number or boolean is kept as `Other` so that it is refused as
+    /// the wrong type of option, not as a body that is not an interaction.
+    pub enum OptionValue {
+        Text(String),
+        Other,
+    }
+
+    impl<'de> Deserialize<'de> for OptionValue {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            struct ValueVisitor;
+
+            impl Visitor<'_> for ValueVisitor {
+                type Value = OptionValue;
+
+                fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    formatter.write_str("a string, number or boolean")
+                }
+
+                fn visit_str<E: Error>(self, value: &str) -> Result<OptionValue, E> {
+                    Ok(OptionValue::Text(value.to_owned()))
+                }
+
+                fn visit_string<E: Error>(self, value: String) -> Result<OptionValue, E> {
+                    Ok(OptionValue::Text(value))
+                }
+
+                fn visit_bool<E: Error>(self, _: bool) -> Result<OptionValue, E> {
+                    Ok(OptionValue::Other)
+                }
+
+                fn visit_i64<E: Error>(self, _: i64) -> Result<OptionValue, E> {
+                    Ok(OptionValue::Other)
+                }
+
+                fn visit_u64<E: Error>(self, _: u64) -> Result<OptionValue, E> {
+                    Ok(OptionValue::Other)
+                }
+
+                fn visit_f64<E: Error>(self, _: f64) -> Result<OptionValue, E> {
+                    Ok(OptionValue::Other)
+                }
+            }
+
+            deserializer.deserialize_any(ValueVisitor)
+        }
+    }
+
+    /// The users, members and messages that options and targets refer to, keyed by id.
+    #[derive(Deserialize)]
+    pub struct Resolved {
+        #[serde(default)]
+        pub users: BTreeMap<Id<UserMarker>, User>,
+        #[serde(default)]
+        pub members: BTreeMap<Id<UserMarker>, Member>,
+        #[serde(default)]
+        pub messages: BTreeMap<Id<MessageMarker>, Message>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Message {
+        pub channel_id: Id<ChannelMarker>,
+        pub author: User,
+        pub member: Option<Member>,
+        pub content: String,
+        pub timestamp: Timestamp,
     }
 }
 
-fn parse_command(interaction: Interaction) -> Result<CommandInvocation, CommandError> {
-    #[allow(
-        deprecated,
-        reason = "Discord still sends `channel_id`; `channel` is newer"
-    )]
+fn parse_command(interaction: wire::Interaction) -> Result<CommandInvocation, CommandError> {
     let channel_id = interaction
         .channel
         .as_ref()
@@ -276,7 +423,7 @@ fn parse_command(interaction: Interaction) -> Result<CommandInvocation, CommandE
         .or(interaction.channel_id)
         .ok_or(CommandError::MissingChannel)?;
     let invoker = invoker(&interaction)?;
-    let data = command_data(interaction.data)?;
+    let data = interaction.data.ok_or(CommandError::MissingData)?;
     let name =
         CommandName::find(&data.name, data.kind).ok_or_else(|| CommandError::UnknownCommand {
             name: data.name.clone(),
@@ -292,9 +439,9 @@ fn parse_command(interaction: Interaction) -> Result<CommandInvocation, CommandE
     })
 }
 
-fn parse_autocomplete(interaction: Interaction) -> Result<AutocompleteRequest, CommandError> {
+fn parse_autocomplete(interaction: wire::Interaction) -> Result<AutocompleteRequest, CommandError> {
     let invoker = invoker(&interaction)?;
-    let data = command_data(interaction.data)?;
+    let data = interaction.data.ok_or(CommandError::MissingData)?;
     let command =
         CommandName::find(&data.name, data.kind).ok_or_else(|| CommandError::UnknownCommand {
             name: data.name.clone(),
@@ -305,8 +452,9 @@ fn parse_autocomplete(interaction: Interaction) -> Result<AutocompleteRequest, C
     let focused = data
         .options
         .into_iter()
-        .find_map(|option| match option.value {
-            CommandOptionValue::Focused(typed, _) if option.name == option::LAUNCH => Some(typed),
+        .find(|option| option.focused && option.name == option::LAUNCH)
+        .and_then(|option| match option.value {
+            Some(wire::OptionValue::Text(typed)) => Some(typed),
             _ => None,
         })
         .ok_or(CommandError::NoFocusedOption)?;
@@ -318,16 +466,9 @@ fn parse_autocomplete(interaction: Interaction) -> Result<AutocompleteRequest, C
     })
 }
 
-fn command_data(data: Option<InteractionData>) -> Result<Box<CommandData>, CommandError> {
-    match data {
-        Some(InteractionData::ApplicationCommand(data)) => Ok(data),
-        _ => Err(CommandError::MissingData),
-    }
-}
-
 /// In a server the user is `member.user` and permissions come with the member; in a DM the
 /// user is `user` and has no server permissions.
-fn invoker(interaction: &Interaction) -> Result<Invoker, CommandError> {
+fn invoker(interaction: &wire::Interaction) -> Result<Invoker, CommandError> {
     let member = interaction.member.as_ref();
     let user = member
         .and_then(|member| member.user.as_ref())
@@ -343,16 +484,15 @@ fn invoker(interaction: &Interaction) -> Result<Invoker, CommandError> {
 }
 
 /// Server nickname, else global display name, else username: the name Discord shows.
-fn display_name(nick: Option<&str>, user: &User) -> String {
+fn display_name(nick: Option<&str>, user: &wire::User) -> String {
     [nick, user.global_name.as_deref()]
         .into_iter()
         .flatten()
         .find(|name| !name.trim().is_empty())
-        .unwrap_or(&user.name)
+        .unwrap_or(&user.username)
         .to_owned()
 }
-
-fn command(name: CommandName, data: &CommandData) -> Result<Command, CommandError> {
+fn command(name: CommandName, data: &wire::CommandData) -> Result<Command, CommandError> {
     let options = Options(&data.options);
     match name {
         CommandName::Ship => {
@@ -421,7 +561,7 @@ fn command(name: CommandName, data: &CommandData) -> Result<Command, CommandErro
     }
 }
 
-fn target_message(data: &CommandData) -> Result<TargetMessage, CommandError> {
+fn target_message(data: &wire::CommandData) -> Result<TargetMessage, CommandError> {
     let id = data
         .target_id
         .ok_or(CommandError::MissingTargetMessage)?
@@ -449,7 +589,7 @@ fn target_message(data: &CommandData) -> Result<TargetMessage, CommandError> {
 }
 
 fn resolved_user(
-    resolved: Option<&InteractionDataResolved>,
+    resolved: Option<&wire::Resolved>,
     id: Id<UserMarker>,
 ) -> Result<NamedUser, CommandError> {
     let user = resolved
@@ -473,7 +613,7 @@ fn check_length(option: &'static str, value: &str, max: usize) -> Result<(), Com
 }
 
 /// A command's options, looked up by the names in [`crate::commands::option`].
-struct Options<'a>(&'a [CommandDataOption]);
+struct Options<'a>(&'a [wire::CommandOption]);
 
 impl<'a> Options<'a> {
     /// Refuses options the definition does not have, so a stale registration is noticed.
@@ -490,25 +630,31 @@ impl<'a> Options<'a> {
         }
     }
 
-    fn get(&self, name: &str) -> Option<&'a CommandOptionValue> {
-        self.0
-            .iter()
-            .find(|option| option.name == name)
-            .map(|option| &option.value)
+    /// The option called `name`, if given, and its value when it is a string of the
+    /// `expected` type; any other type or value is [`CommandError::WrongOptionType`].
+    fn text(
+        &self,
+        name: &'static str,
+        expected: CommandOptionType,
+    ) -> Result<Option<&'a str>, CommandError> {
+        let Some(given) = self.0.iter().find(|option| option.name == name) else {
+            return Ok(None);
+        };
+        match &given.value {
+            Some(wire::OptionValue::Text(value)) if given.kind == expected => Ok(Some(value)),
+            _ => Err(CommandError::WrongOptionType {
+                option: name,
+                expected,
+            }),
+        }
     }
 
     fn string(&self, name: &'static str) -> Result<Option<&'a str>, CommandError> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(CommandOptionValue::String(value)) => {
-                check_length(name, value, DISCORD_STRING_OPTION_MAX)?;
-                Ok(Some(value))
-            }
-            Some(_) => Err(CommandError::WrongOptionType {
-                option: name,
-                expected: CommandOptionType::String,
-            }),
+        let value = self.text(name, CommandOptionType::String)?;
+        if let Some(value) = value {
+            check_length(name, value, DISCORD_STRING_OPTION_MAX)?;
         }
+        Ok(value)
     }
 
     fn required_string(&self, name: &'static str) -> Result<&'a str, CommandError> {
@@ -517,20 +663,22 @@ impl<'a> Options<'a> {
     }
 
     fn user(&self, name: &'static str) -> Result<Option<Id<UserMarker>>, CommandError> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(CommandOptionValue::User(id)) => Ok(Some(*id)),
-            Some(_) => Err(CommandError::WrongOptionType {
-                option: name,
-                expected: CommandOptionType::User,
-            }),
-        }
+        self.text(name, CommandOptionType::User)?
+            .map(|id| {
+                id.parse().map_err(|_| CommandError::WrongOptionType {
+                    option: name,
+                    expected: CommandOptionType::User,
+                })
+            })
+            .transpose()
     }
 
     fn subcommand(&self, name: &'static str) -> Result<(), CommandError> {
-        match self.get(name) {
+        match self.0.iter().find(|option| option.name == name) {
             None => Err(CommandError::MissingOption { option: name }),
-            Some(CommandOptionValue::SubCommand(options)) => Options(options).only(&[]),
+            Some(given) if given.kind == CommandOptionType::SubCommand => {
+                Options(&given.options).only(&[])
+            }
             Some(_) => Err(CommandError::WrongOptionType {
                 option: name,
                 expected: CommandOptionType::SubCommand,
@@ -543,6 +691,9 @@ impl<'a> Options<'a> {
 mod tests {
     use super::*;
     use serde_json::{Value, json};
+    use twilight_model::application::interaction::{
+        Interaction, InteractionData, application_command::CommandOptionValue,
+    };
 
     const GUILD: &str = "290926798626357999";
     const CHANNEL: &str = "645027906669510667";
@@ -743,9 +894,8 @@ mod tests {
         assert!(invocation.invoker.can_manage_guild());
     }
 
-    #[test]
-    fn a_dm_command_takes_the_user_and_has_no_guild() {
-        let mut value = ship(json!([string_option("text", "shipped")]));
+    /// `value` as Discord sends it from a DM: `user` instead of `member`, no guild.
+    fn in_a_dm(mut value: Value) -> Value {
         let object = value.as_object_mut().unwrap();
         object.remove("member");
         object.remove("guild_id");
@@ -753,6 +903,12 @@ mod tests {
         object.insert("user".into(), user("80351110224678912", "nelly", None));
         object.insert("context".into(), json!(1));
         object.insert("channel".into(), json!({"id": CHANNEL, "type": 1}));
+        value
+    }
+
+    #[test]
+    fn a_dm_command_takes_the_user_and_has_no_guild() {
+        let value = in_a_dm(ship(json!([string_option("text", "shipped")])));
         let Ok(Incoming::Command(invocation)) = parse_value(&value) else {
             panic!()
         };
@@ -917,22 +1073,29 @@ mod tests {
         );
     }
 
+    /// `/profile user:ian`, with Ian resolved as Discord documents a user and a member.
+    fn profile_of_ian() -> Value {
+        guild_interaction(
+            2,
+            json!({
+                "id": "771825006014889985", "name": "profile", "type": 1,
+                "options": [{"type": 6, "name": "user", "value": "167348773423415296"}],
+                "resolved": {
+                    "users": {"167348773423415296": user("167348773423415296", "ian", Some("Ian"))},
+                    "members": {"167348773423415296": {
+                        "nick": "ian the builder", "roles": [], "joined_at": "2020-11-02T20:46:57.364000+00:00",
+                        "premium_since": null, "pending": false, "permissions": "1024", "flags": 0,
+                        "communication_disabled_until": null
+                    }}
+                }
+            }),
+        )
+    }
+
     #[test]
     fn profile_resolves_the_chosen_member_name() {
-        let data = json!({
-            "id": "771825006014889985", "name": "profile", "type": 1,
-            "options": [{"type": 6, "name": "user", "value": "167348773423415296"}],
-            "resolved": {
-                "users": {"167348773423415296": user("167348773423415296", "ian", Some("Ian"))},
-                "members": {"167348773423415296": {
-                    "nick": "ian the builder", "roles": [], "joined_at": "2020-11-02T20:46:57.364000+00:00",
-                    "premium_since": null, "pending": false, "permissions": "1024", "flags": 0,
-                    "communication_disabled_until": null
-                }}
-            }
-        });
         assert_eq!(
-            command_of(&guild_interaction(2, data)),
+            command_of(&profile_of_ian()),
             Command::Profile {
                 user: Some(NamedUser {
                     id: Id::new(167348773423415296),
@@ -1090,6 +1253,29 @@ mod tests {
     }
 
     #[test]
+    fn log_as_launch_reads_both_timestamp_forms_discord_sends_as_twilight_does() {
+        for sent in [
+            "2021-07-22T15:42:57.744000+00:00",
+            "2021-07-22T15:42:57+00:00",
+        ] {
+            let mut message = documented_message(user("1", "ian", None));
+            message["timestamp"] = json!(sent);
+            let value = log_as_launch(json!({"867793854505943041": message}));
+            let Command::LogAsLaunch(target) = command_of(&value) else {
+                panic!()
+            };
+            assert_eq!(target.timestamp, Timestamp::parse(sent).unwrap(), "{sent}");
+        }
+        let mut message = documented_message(user("1", "ian", None));
+        message["timestamp"] = json!("last Tuesday");
+        let value = log_as_launch(json!({"867793854505943041": message}));
+        assert!(matches!(
+            parse_value(&value),
+            Err(InteractionError::NotAnInteraction(_))
+        ));
+    }
+
+    #[test]
     fn log_as_launch_marks_a_bot_author() {
         let mut bot = user("1", "ci-bot", None);
         bot["bot"] = json!(true);
@@ -1152,5 +1338,105 @@ mod tests {
                 CommandError::NoFocusedOption
             ))
         ));
+    }
+
+    /// twilight-model's full reading of a payload: the reference the lean structs are held to.
+    fn full_reading(value: &Value) -> Interaction {
+        serde_json::from_value(value.clone()).expect("a payload twilight-model accepts")
+    }
+
+    #[test]
+    fn the_lean_reading_agrees_with_twilight_models_full_interaction() {
+        let mut nicknamed = ship(json!([string_option("text", "x")]));
+        nicknamed["member"]["nick"] = json!("Mace");
+        nicknamed["member"]["permissions"] = json!("2048");
+        let log = log_as_launch(json!({
+            "867793854505943041": documented_message(user("167348773423415296", "ian", Some("Ian")))
+        }));
+        for value in [
+            ship(json!([string_option("text", "x")])),
+            nicknamed,
+            in_a_dm(ship(json!([string_option("text", "x")]))),
+            profile_of_ian(),
+            log,
+        ] {
+            let full = full_reading(&value);
+            let Ok(Incoming::Command(lean)) = parse_value(&value) else {
+                panic!("expected a command: {value}")
+            };
+            assert_eq!(lean.id, full.id);
+            assert_eq!(lean.application_id, full.application_id);
+            assert_eq!(lean.token, full.token);
+            assert_eq!(lean.guild_id, full.guild_id);
+            #[allow(deprecated, reason = "the lean reading falls back to `channel_id` too")]
+            let full_channel = full
+                .channel
+                .as_ref()
+                .map(|channel| channel.id)
+                .or(full.channel_id);
+            assert_eq!(Some(lean.channel_id), full_channel);
+            let member = full.member.as_ref();
+            let author = full.author().expect("an author");
+            assert_eq!(lean.invoker.id, author.id);
+            let full_name = member
+                .and_then(|member| member.nick.clone())
+                .or(author.global_name.clone())
+                .unwrap_or(author.name.clone());
+            assert_eq!(lean.invoker.display_name, full_name);
+            assert_eq!(
+                lean.invoker.permissions,
+                member
+                    .and_then(|member| member.permissions)
+                    .unwrap_or_else(Permissions::empty)
+            );
+            let Some(InteractionData::ApplicationCommand(data)) = full.data else {
+                panic!("expected command data")
+            };
+            let resolved = || data.resolved.as_ref().expect("resolved data");
+            match lean.command {
+                Command::Profile { user: Some(chosen) } => {
+                    let full_user = &resolved().users[&chosen.id];
+                    let nick = resolved().members[&chosen.id].nick.as_deref();
+                    assert_eq!(Some(chosen.display_name.as_str()), nick);
+                    assert_eq!(chosen.id, full_user.id);
+                }
+                Command::LogAsLaunch(target) => {
+                    let message = &resolved().messages[&target.id];
+                    assert_eq!(Some(target.id.cast()), data.target_id);
+                    assert_eq!(target.channel_id, message.channel_id);
+                    assert_eq!(target.author.id, message.author.id);
+                    assert_eq!(
+                        target.author.display_name,
+                        message.author.global_name.clone().unwrap()
+                    );
+                    assert_eq!(target.author_is_bot, message.author.bot);
+                    assert_eq!(target.content, message.content);
+                    assert_eq!(target.timestamp, message.timestamp);
+                }
+                Command::Ship { .. } => {}
+                other => panic!("unexpected command {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_lean_reading_agrees_with_twilight_models_on_autocomplete() {
+        let value = autocomplete(
+            "unship",
+            json!([{"type": 3, "name": "launch", "value": "dash", "focused": true}]),
+        );
+        let full = full_reading(&value);
+        let Ok(Incoming::Autocomplete(lean)) = parse_value(&value) else {
+            panic!("expected an autocomplete request")
+        };
+        assert_eq!(lean.guild_id, full.guild_id);
+        assert_eq!(Some(lean.invoker.id), full.author_id());
+        let Some(InteractionData::ApplicationCommand(data)) = full.data else {
+            panic!("expected command data")
+        };
+        assert!(data.options.iter().any(|option| {
+            option.value
+                == CommandOptionValue::Focused(lean.focused.clone(), CommandOptionType::String)
+        }));
     }
 }
