@@ -8,7 +8,7 @@
 
 use std::cmp::Reverse;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use twilight_model::id::{Id, marker::UserMarker};
 
 use crate::{
@@ -256,7 +256,15 @@ pub fn unship_choices(launches: &[RecentLaunch], typed: &str) -> Vec<Autocomplet
         .filter_map(|launch| {
             // Suggestions are plain text, so no markdown escaping; only the line is tidied.
             let text = launch.text.split_whitespace().collect::<Vec<_>>().join(" ");
-            let name = format!("{} · {text}", launch.created_at.format("%Y-%m-%d"));
+            // The date by hand, not `format("%Y-%m-%d")`: chrono's format strings would
+            // bring their parser and formatter into the Worker for this one prefix.
+            let date = launch.created_at;
+            let name = format!(
+                "{:04}-{:02}-{:02} · {text}",
+                date.year(),
+                date.month(),
+                date.day()
+            );
             // Refused only for an empty name or an over-long value: the date prefix and a
             // numeric id rule both out.
             AutocompleteChoice::new(&name, launch.id.to_string()).ok()

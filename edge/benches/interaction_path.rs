@@ -8,11 +8,10 @@ use std::time::{Duration, Instant};
 
 use chrono::DateTime;
 use ed25519_compact::{KeyPair, Seed};
-use libsql_hrana::proto::{Row, StmtResult, Value};
 use serde_json::json;
 use shiptrack_core::interaction::parse_json;
 use shiptrack_edge::commands::{self, Plan};
-use shiptrack_edge::hrana::pipeline_request;
+use shiptrack_edge::hrana::{ColumnValue, Row, StmtResult, pipeline_request};
 use shiptrack_edge::interactions::authenticate;
 
 const ITERATIONS: usize = 20_000;
@@ -126,15 +125,9 @@ fn main() {
 
 fn inserted() -> StmtResult {
     StmtResult {
-        cols: Vec::new(),
         rows: vec![Row {
-            values: vec![Value::Integer { value: 1 }],
+            values: vec![ColumnValue::Integer(1)],
         }],
         affected_row_count: 1,
-        last_insert_rowid: Some(1),
-        replication_index: None,
-        rows_read: 0,
-        rows_written: 1,
-        query_duration_ms: 0.0,
     }
 }

@@ -5,8 +5,7 @@
 //! `default_member_permissions`, and since a server can override it, the member's own
 //! permissions are checked again here.
 
-use chrono::{DateTime, Utc};
-use libsql_hrana::proto::StmtResult;
+use chrono::{DateTime, Datelike, Timelike, Utc};
 use shiptrack_core::{
     digest::{self, DigestOptions},
     interaction::CommandInvocation,
@@ -18,7 +17,7 @@ use shiptrack_core::{
 
 use super::{Answer, Finish as CommandFinish, Plan, ephemeral, private, result};
 use crate::digest::{launches, targets};
-use crate::hrana::{DbError, statement, text};
+use crate::hrana::{DbError, StmtResult, statement, text};
 
 #[derive(Debug)]
 pub struct Finish {
@@ -58,6 +57,32 @@ impl Finish {
     }
 }
 
+/// When the digest posts, as `%A %b %-d, %H:%M UTC` would write it ("Monday Dec 1, 09:00
+/// UTC"), spelled out by hand: chrono's format strings would bring their parser and
+/// formatter into the Worker for this one line.
+fn posting_time(at: DateTime<Utc>) -> String {
+    const WEEKDAYS: [&str; 7] = [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{} {} {}, {:02}:{:02} UTC",
+        WEEKDAYS[at.weekday().num_days_from_monday() as usize],
+        MONTHS[at.month0() as usize],
+        at.day(),
+        at.hour(),
+        at.minute()
+    )
+}
+
 /// Room kept at the end of a cut preview for the line that says how much is left out.
 const CUT_NOTE_RESERVE: usize = 100;
 
@@ -65,7 +90,7 @@ const CUT_NOTE_RESERVE: usize = 100;
 /// would be posted, line by line for as long as they fit in one message; a longer digest ends
 /// with how many launches are left out.
 fn preview(window: &DigestWindow, enabled: bool, messages: &[String]) -> String {
-    let when = window.end().format("%A %b %-d, %H:%M UTC");
+    let when = posting_time(window.end());
     let mut reply = match (enabled, messages.len()) {
         (false, _) => format!(
             "👀 The digest is turned off for this server, so nothing will be posted on {when}."
@@ -141,7 +166,7 @@ mod tests {
         author: &str,
         text: &str,
         hours_in: i64,
-    ) -> Vec<libsql_hrana::proto::Value> {
+    ) -> Vec<crate::hrana::ColumnValue> {
         let created = this_week().start() + TimeDelta::hours(hours_in);
         vec![
             int(id),
@@ -293,5 +318,17 @@ mod tests {
     fn a_database_failure_gets_the_database_error_reply() {
         let query = expect_query(plan_command(as_admin()));
         assert_eq!(query.answer(Err(unreachable())), database_error_answer());
+    }
+
+    #[test]
+    fn the_posting_time_reads_as_chronos_format_would_write_it() {
+        let start = DateTime::from_timestamp(1_764_579_600, 0).unwrap();
+        for days in 0..400 {
+            let at = start + TimeDelta::days(days) + TimeDelta::minutes(days * 37);
+            assert_eq!(
+                posting_time(at),
+                at.format("%A %b %-d, %H:%M UTC").to_string()
+            );
+        }
     }
 }

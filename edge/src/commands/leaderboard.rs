@@ -1,7 +1,6 @@
 //! `/leaderboard [period]`: the most active shippers of a rolling period, ties broken stably.
 
 use chrono::{DateTime, Utc};
-use libsql_hrana::proto::StmtResult;
 use shiptrack_core::{
     interaction::CommandInvocation,
     period::Period,
@@ -11,10 +10,9 @@ use shiptrack_core::{
 use twilight_model::id::Id;
 
 use super::{
-    Answer, Finish as CommandFinish, Plan, ephemeral, public, result, time_from_millis,
-    unexpected,
+    Answer, Finish as CommandFinish, Plan, ephemeral, public, result, time_from_millis, unexpected,
 };
-use crate::hrana::{DbError, RowExt, integer, statement, text};
+use crate::hrana::{DbError, StmtResult, integer, statement, text};
 
 #[derive(Debug)]
 pub struct Finish {

@@ -2,7 +2,6 @@
 //! shipper, keyed by the message id, so this command and the gateway worker never log the
 //! same message twice.
 
-use libsql_hrana::proto::StmtResult;
 use shiptrack_core::{
     interaction::{CommandInvocation, TargetMessage},
     launch::ShipWords,
@@ -10,7 +9,7 @@ use shiptrack_core::{
 };
 
 use super::{Answer, Finish as CommandFinish, Plan, ephemeral, private, public, result};
-use crate::hrana::{DbError, integer, optional_text, statement, text};
+use crate::hrana::{DbError, StmtResult, integer, optional_text, statement, text};
 
 #[derive(Debug)]
 pub struct Finish {

@@ -7,14 +7,14 @@
 //! from `shiptrack_core`; each command module only connects them.
 
 use chrono::{DateTime, Utc};
-use libsql_hrana::proto::{Stmt, StmtResult};
+use libsql_hrana::proto::Stmt;
 use shiptrack_core::{
     interaction::{Command, Incoming, InteractionError},
     replies,
     response::{AutocompleteChoice, InteractionResponse, Visibility, WebhookEdit},
 };
 
-use crate::hrana::DbError;
+use crate::hrana::{DbError, StmtResult};
 use crate::interactions::Rejection;
 
 mod digest_preview;

@@ -1,6 +1,5 @@
 //! `/profile [user]`: a member's launch count, first and latest launch, and the newest few.
 
-use libsql_hrana::proto::StmtResult;
 use shiptrack_core::{
     interaction::{CommandInvocation, NamedUser},
     replies::{self, PROFILE_RECENT_LAUNCHES, ProfileStats, RecentLaunch},
@@ -8,10 +7,9 @@ use shiptrack_core::{
 use twilight_model::id::{Id, marker::UserMarker};
 
 use super::{
-    Answer, Finish as CommandFinish, Plan, ephemeral, public, result, time_from_millis,
-    unexpected,
+    Answer, Finish as CommandFinish, Plan, ephemeral, public, result, time_from_millis, unexpected,
 };
-use crate::hrana::{DbError, RowExt, integer, statement, text};
+use crate::hrana::{DbError, StmtResult, integer, statement, text};
 
 #[derive(Debug)]
 pub struct Finish {

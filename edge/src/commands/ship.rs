@@ -2,11 +2,10 @@
 //! never makes a second row, and thanks the member publicly.
 
 use chrono::{DateTime, Utc};
-use libsql_hrana::proto::StmtResult;
 use shiptrack_core::{interaction::CommandInvocation, replies, sql};
 
 use super::{Answer, Finish as CommandFinish, Plan, ephemeral, private, public, result};
-use crate::hrana::{DbError, integer, optional_text, statement, text};
+use crate::hrana::{DbError, StmtResult, integer, optional_text, statement, text};
 
 #[derive(Debug)]
 pub struct Finish {

@@ -2,12 +2,11 @@
 //! command tests.
 
 use chrono::{DateTime, Utc};
-use libsql_hrana::proto::{Row, StmtResult, Value as HranaValue};
 use serde_json::{Value, json};
 use shiptrack_core::{interaction::parse_json, replies, response::Visibility};
 
 use super::{Answer, Plan, Query, plan};
-use crate::hrana::DbError;
+use crate::hrana::{ColumnValue, DbError, Row, StmtResult};
 
 pub const GUILD: &str = "290926798626357999";
 pub const CHANNEL: &str = "645027906669510667";
@@ -111,31 +110,23 @@ pub fn statement_json(query: &Query, index: usize) -> Value {
     serde_json::to_value(&query.statements[index]).unwrap()
 }
 
-pub fn rows(rows: Vec<Vec<HranaValue>>) -> StmtResult {
+pub fn rows(rows: Vec<Vec<ColumnValue>>) -> StmtResult {
     StmtResult {
-        cols: Vec::new(),
         rows: rows.into_iter().map(|values| Row { values }).collect(),
         affected_row_count: 0,
-        last_insert_rowid: None,
-        replication_index: None,
-        rows_read: 0,
-        rows_written: 0,
-        query_duration_ms: 0.0,
     }
 }
 
-pub fn int(value: i64) -> HranaValue {
-    HranaValue::Integer { value }
+pub fn int(value: i64) -> ColumnValue {
+    ColumnValue::Integer(value)
 }
 
-pub fn txt(value: &str) -> HranaValue {
-    HranaValue::Text {
-        value: value.into(),
-    }
+pub fn txt(value: &str) -> ColumnValue {
+    ColumnValue::Text(value.to_owned())
 }
 
-pub fn null() -> HranaValue {
-    HranaValue::Null
+pub fn null() -> ColumnValue {
+    ColumnValue::Null
 }
 
 pub fn unreachable() -> DbError {

@@ -3,7 +3,6 @@
 //! member types, autocomplete offers their recent launches.
 
 use chrono::{DateTime, Utc};
-use libsql_hrana::proto::StmtResult;
 use shiptrack_core::{
     interaction::{AutocompleteRequest, CommandInvocation},
     replies::{self, RecentLaunch, UnshipOutcome},
@@ -13,10 +12,9 @@ use shiptrack_core::{
 use twilight_model::id::{Id, marker::UserMarker};
 
 use super::{
-    Answer, Finish as CommandFinish, Plan, ephemeral, private, result, time_from_millis,
-    unexpected,
+    Answer, Finish as CommandFinish, Plan, ephemeral, private, result, time_from_millis, unexpected,
 };
-use crate::hrana::{DbError, RowExt, integer, statement, text};
+use crate::hrana::{DbError, StmtResult, integer, statement, text};
 
 #[derive(Debug)]
 pub struct Finish {

@@ -9,13 +9,13 @@
 
 use std::time::Duration;
 
-use libsql_hrana::proto::{Stmt, StmtResult, Value};
+use libsql_hrana::proto::{Stmt, Value};
 use shiptrack_core::{
     sql,
     week::{DigestWindow, WeekKey},
 };
 
-use crate::hrana::{DbError, RowExt, integer, statement, text};
+use crate::hrana::{DbError, StmtResult, integer, statement, text};
 
 /// How long a claim may go unrefreshed before another run may take it over. Short, because a
 /// take-over re-sends the message a dead run may have posted without recording, and Discord

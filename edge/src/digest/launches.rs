@@ -3,10 +3,10 @@
 //! show the same launches.
 
 use chrono::DateTime;
-use libsql_hrana::proto::{Stmt, StmtResult, Value};
+use libsql_hrana::proto::Stmt;
 use shiptrack_core::{digest::DigestLaunch, sql, week::DigestWindow};
 
-use crate::hrana::{DbError, RowExt, integer, statement, text};
+use crate::hrana::{DbError, StmtResult, integer, statement, text};
 
 /// The guild's live launches in `window`, oldest first (deleted ones are left out by the query).
 pub fn statement_for(guild_id: u64, window: &DigestWindow) -> Stmt {
@@ -26,9 +26,10 @@ pub fn read(result: &StmtResult) -> Result<Vec<DigestLaunch>, DbError> {
         .rows
         .iter()
         .map(|row| {
-            let url = match row.values.get(4) {
-                Some(Value::Null) => None,
-                _ => Some(row.text(4).ok_or_else(|| unexpected("url"))?.to_owned()),
+            let url = if row.is_null(4) {
+                None
+            } else {
+                Some(row.text(4).ok_or_else(|| unexpected("url"))?.to_owned())
             };
             Ok(DigestLaunch {
                 id: row.integer(0).ok_or_else(|| unexpected("id"))?,

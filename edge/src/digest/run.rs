@@ -7,7 +7,7 @@ use std::fmt;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use libsql_hrana::proto::{Stmt, StmtResult};
+use libsql_hrana::proto::Stmt;
 use shiptrack_core::{
     digest::{self, DigestOptions},
     week::{DigestWindow, WeekKey},
@@ -17,7 +17,7 @@ use super::claim::{self, Claim, DigestWeek, Finished, Held};
 use super::launches;
 use super::post::{self, NewMessage, Outcome, Refusal, Reply, Transient};
 use super::targets::{self, Community, Skipped, Target};
-use crate::hrana::DbError;
+use crate::hrana::{DbError, StmtResult};
 
 /// The effects a run needs: the database, Discord, a timer and a clock.
 #[allow(

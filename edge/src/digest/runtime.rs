@@ -3,13 +3,13 @@
 
 use std::time::Duration;
 
-use libsql_hrana::proto::{Stmt, StmtResult};
+use libsql_hrana::proto::Stmt;
 use worker::{Delay, Fetch, Headers, Method, Request, RequestInit, js_sys};
 
 use super::post::{self, NewMessage, Reply};
 use super::run::Io;
 use crate::config::Settings;
-use crate::hrana::{self, DbError};
+use crate::hrana::{self, DbError, StmtResult};
 
 /// Discord asks every bot to say who it is: `DiscordBot (url, version)`.
 const USER_AGENT: &str = concat!(

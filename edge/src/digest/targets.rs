@@ -3,11 +3,11 @@
 //! `ANNOUNCEMENTS_CHANNEL_ID` vars, whose settings row (when it has one) still decides whether
 //! it gets a digest and may name its channel instead.
 
-use libsql_hrana::proto::{Stmt, StmtResult, Value};
+use libsql_hrana::proto::Stmt;
 use shiptrack_core::sql;
 
 use crate::config::ConfigError;
-use crate::hrana::{DbError, RowExt, statement, text};
+use crate::hrana::{DbError, StmtResult, statement, text};
 
 /// The single community configured by vars, for a bot that serves one server without settings rows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,9 +64,10 @@ pub fn read_settings(result: &StmtResult) -> Result<Option<DigestSettings>, DbEr
     let Some(row) = result.rows.first() else {
         return Ok(None);
     };
-    let announcements_channel_id = match row.values.first() {
-        Some(Value::Null) => None,
-        _ => Some(id_column(row.text(0), "announcements_channel_id")?),
+    let announcements_channel_id = if row.is_null(0) {
+        None
+    } else {
+        Some(id_column(row.text(0), "announcements_channel_id")?)
     };
     Ok(Some(DigestSettings {
         announcements_channel_id,

@@ -6,23 +6,17 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use libsql_hrana::proto::{Row, Stmt, StmtResult, Value};
+use libsql_hrana::proto::Stmt;
 use shiptrack_core::sql;
 
 use super::post::{NewMessage, Reply};
 use super::run::Io;
-use crate::hrana::DbError;
+use crate::hrana::{ColumnValue, DbError, Row, StmtResult};
 
-pub fn rows(rows: Vec<Vec<Value>>) -> StmtResult {
+pub fn rows(rows: Vec<Vec<ColumnValue>>) -> StmtResult {
     StmtResult {
-        cols: Vec::new(),
         rows: rows.into_iter().map(|values| Row { values }).collect(),
         affected_row_count: 0,
-        last_insert_rowid: None,
-        replication_index: None,
-        rows_read: 0,
-        rows_written: 0,
-        query_duration_ms: 0.0,
     }
 }
 
@@ -34,18 +28,16 @@ pub fn affected(count: u64) -> StmtResult {
     }
 }
 
-pub fn int(value: i64) -> Value {
-    Value::Integer { value }
+pub fn int(value: i64) -> ColumnValue {
+    ColumnValue::Integer(value)
 }
 
-pub fn txt(value: &str) -> Value {
-    Value::Text {
-        value: value.into(),
-    }
+pub fn txt(value: &str) -> ColumnValue {
+    ColumnValue::Text(value.to_owned())
 }
 
-pub fn null() -> Value {
-    Value::Null
+pub fn null() -> ColumnValue {
+    ColumnValue::Null
 }
 
 /// Drives a future whose every await is ready at once, as the fake's are.
@@ -62,13 +54,13 @@ pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
 #[derive(Default)]
 pub struct FakeDb {
     /// Rows of `DIGEST_GUILDS`.
-    pub guilds: Vec<Vec<Value>>,
+    pub guilds: Vec<Vec<ColumnValue>>,
     /// The row of `GUILD_SETTINGS`, if any.
-    pub settings: Option<Vec<Value>>,
+    pub settings: Option<Vec<ColumnValue>>,
     /// `CLAIM_DIGEST`: the ids an earlier run recorded when the claim is held; `None` when taken.
     pub claim: Option<Vec<String>>,
     /// Rows of `DIGEST_LAUNCHES`.
-    pub launches: Vec<Vec<Value>>,
+    pub launches: Vec<Vec<ColumnValue>>,
     /// From this write on (counting from 0), writes find the claim lost.
     pub lose_claim_at_write: Option<usize>,
     /// Statements with this text fail as an unreachable database would.

@@ -1,9 +1,9 @@
 //! Sends a Hrana pipeline from the Worker with `fetch`.
 
-use libsql_hrana::proto::{Stmt, StmtResult};
+use libsql_hrana::proto::Stmt;
 use worker::{Fetch, Headers, Method, Request, RequestInit};
 
-use super::{DbError, pipeline_request, read_pipeline_response};
+use super::{DbError, StmtResult, pipeline_request, read_pipeline_response};
 use crate::config::DatabaseTarget;
 
 /// Runs `statements` as one pipeline: one round trip, results in statement order.

@@ -1,5 +1,7 @@
 //! The database, spoken to as Hrana v3 over HTTP with the protocol types of `libsql-hrana`.
 //!
+//! Requests are built from `libsql-hrana`'s types; answers are read by [`response`]'s lean
+//! structs, which cost the Worker far less than decoding `libsql-hrana`'s tagged enums.
 //! Every operation is one `POST {url}/v3/pipeline` carrying its statements followed by a
 //! `close`, so it costs one round trip and leaves no stream open on the server (DESIGN.md
 //! explains why not the `libsql` crate's Workers backend). Building the request and reading
@@ -8,13 +10,16 @@
 use std::sync::Arc;
 
 use libsql_hrana::proto::{
-    CloseStreamReq, ExecuteStreamReq, PipelineReqBody, PipelineRespBody, Row, Stmt, StmtResult,
-    StreamRequest, StreamResponse, StreamResult, Value,
+    CloseStreamReq, ExecuteStreamReq, PipelineReqBody, Stmt, StreamRequest, Value,
 };
 use thiserror::Error;
 
+pub use response::{ColumnValue, Row, StmtResult};
+use response::{PipelineResponse, StreamResponse};
+
 #[cfg(target_arch = "wasm32")]
 pub mod http;
+mod response;
 
 /// Why an operation did not complete. Any of them means nothing can be assumed saved.
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -66,7 +71,7 @@ pub fn pipeline_request(statements: Vec<Stmt>) -> PipelineReqBody {
 /// Reads the results of the `statements` executes of [`pipeline_request`]; the first
 /// failed statement fails the operation.
 pub fn read_pipeline_response(body: &[u8], statements: usize) -> Result<Vec<StmtResult>, DbError> {
-    let response: PipelineRespBody =
+    let response: PipelineResponse =
         serde_json::from_slice(body).map_err(|error| DbError::Protocol(error.to_string()))?;
     if response.results.len() != statements + 1 {
         return Err(DbError::Protocol(format!(
@@ -80,41 +85,26 @@ pub fn read_pipeline_response(body: &[u8], statements: usize) -> Result<Vec<Stmt
         .into_iter()
         .take(statements)
         .enumerate()
-        .map(|(index, result)| match result {
-            StreamResult::Ok {
-                response: StreamResponse::Execute(execute),
-            } => Ok(execute.result),
-            StreamResult::Error { error } => Err(DbError::Statement {
-                index,
-                message: error.message,
-            }),
-            other => Err(DbError::Protocol(format!(
-                "statement {index}: unexpected result {other:?}"
-            ))),
-        })
+        .map(
+            |(index, result)| match (result.kind.as_str(), result.response, result.error) {
+                (
+                    "ok",
+                    Some(StreamResponse {
+                        kind,
+                        result: Some(result),
+                    }),
+                    _,
+                ) if kind == "execute" => Ok(result),
+                ("error", _, Some(error)) => Err(DbError::Statement {
+                    index,
+                    message: error.message,
+                }),
+                (kind, ..) => Err(DbError::Protocol(format!(
+                    "statement {index}: unexpected {kind:?} result"
+                ))),
+            },
+        )
         .collect()
-}
-
-/// A column of a result row, read by position as `shiptrack_core::sql` documents it.
-pub trait RowExt {
-    fn text(&self, column: usize) -> Option<&str>;
-    fn integer(&self, column: usize) -> Option<i64>;
-}
-
-impl RowExt for Row {
-    fn text(&self, column: usize) -> Option<&str> {
-        match self.values.get(column)? {
-            Value::Text { value } => Some(value),
-            _ => None,
-        }
-    }
-
-    fn integer(&self, column: usize) -> Option<i64> {
-        match self.values.get(column)? {
-            Value::Integer { value } => Some(*value),
-            _ => None,
-        }
-    }
 }
 
 #[cfg(test)]

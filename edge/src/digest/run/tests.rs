@@ -29,7 +29,7 @@ fn window() -> DigestWindow {
 }
 
 /// `count` launches through the window, each long enough that a message holds only a few.
-fn long_launches(count: i64) -> Vec<Vec<libsql_hrana::proto::Value>> {
+fn long_launches(count: i64) -> Vec<Vec<crate::hrana::ColumnValue>> {
     (0..count)
         .map(|id| {
             let created = window().start() + TimeDelta::hours(id + 1);
@@ -45,7 +45,7 @@ fn long_launches(count: i64) -> Vec<Vec<libsql_hrana::proto::Value>> {
         .collect()
 }
 
-fn held_week(launches: Vec<Vec<libsql_hrana::proto::Value>>) -> FakeDb {
+fn held_week(launches: Vec<Vec<crate::hrana::ColumnValue>>) -> FakeDb {
     FakeDb {
         claim: Some(vec![]),
         launches,
