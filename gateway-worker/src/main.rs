@@ -3,7 +3,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "gateway-worker", version, about = "ShipTrack's gateway worker and operator commands")]
+#[command(
+    name = "gateway-worker",
+    version,
+    about = "ShipTrack's gateway worker and operator commands"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -15,6 +19,10 @@ enum Command {
     Run,
     /// Apply pending migrations from migrations/ to DATABASE_URL.
     Migrate,
+    /// Replace the application's slash commands with ShipTrack's (needs DISCORD_APPLICATION_ID).
+    RegisterCommands(shiptrack_gateway_worker::commands::register_commands::Args),
+    /// Print the weekly digest a guild would get (`--dry-run`), from the cron's queries and renderer.
+    Digest(shiptrack_gateway_worker::commands::digest::Args),
 }
 
 #[tokio::main]
@@ -23,6 +31,10 @@ async fn main() -> ExitCode {
     let result = match Cli::parse().command.unwrap_or(Command::Run) {
         Command::Run => shiptrack_gateway_worker::commands::run::main().await,
         Command::Migrate => shiptrack_gateway_worker::commands::migrate::main().await,
+        Command::RegisterCommands(args) => {
+            shiptrack_gateway_worker::commands::register_commands::main(args).await
+        }
+        Command::Digest(args) => shiptrack_gateway_worker::commands::digest::main(args).await,
     };
     match result {
         Ok(code) => code,

@@ -1,4 +1,6 @@
 //! One module per subcommand of `gateway-worker`.
 
+pub mod digest;
 pub mod migrate;
+pub mod register_commands;
 pub mod run;

@@ -1,0 +1,628 @@
+//! One shard's events, from the socket to the database, in order.
+//!
+//! The *pump* takes each [`ShardEvent`] the moment it arrives (the shard never waits for
+//! us), decides what it means with the [`LaunchRules`], and queues it in the shard's
+//! [`Spool`]. The *processor* applies the queued entries in order, a run of them per
+//! transaction, retrying the database with backoff for as long as it is down, and only then
+//! moves the session's stored sequence past them. So the sequence a restart resumes from never skips an event
+//! whose launch is not stored, and replayed events find their rows and change nothing.
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::{Notify, mpsc, watch};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::backoff::Backoff;
+use crate::db::connect::Database;
+use crate::gateway::{ShardEvent, ShardId};
+use crate::launches::record::{Recorded, record};
+use crate::launches::{Effect, LaunchRules};
+use crate::lease::now_ms;
+use crate::metrics::ShardSlot;
+use crate::reactions::Reactions;
+use crate::sessions::{self, Progress, Saved, SessionRecord};
+use crate::spool::{Spool, SpoolError};
+
+/// How long one database call may take before it counts as failed and is retried.
+const DATABASE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Retries of a failing database write: quick at first, then every few seconds.
+const DATABASE_BACKOFF: Backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(5));
+/// Most events stored in one transaction. A burst (a replay after a restart, the spool after
+/// an outage) then costs one commit per run instead of one per launch.
+pub const MAX_RUN: usize = 256;
+
+/// One queued step of the shard's event stream.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Entry {
+    /// A READY: from here on the events belong to this new session.
+    Session(SessionRecord),
+    /// A dispatch with something to store.
+    Event { sequence: u64, effect: Effect },
+}
+
+/// What the processor should do next.
+enum Next {
+    /// A new session, whose events follow.
+    Start(SessionRecord),
+    /// The oldest queued events (at most [`MAX_RUN`]), to store together.
+    Store(Vec<(u64, Effect)>),
+    /// Only events with nothing to store came since the last entry: the stored sequence
+    /// can move up to here without a write.
+    Skip(u64),
+    Idle,
+    Finished,
+}
+
+struct QueueState {
+    spool: Spool<Entry>,
+    /// The newest dispatch, when nothing to store came after the last queued entry.
+    trailing_sequence: Option<u64>,
+    /// The pump is done: once the spool is empty, so is the processor.
+    closed: bool,
+}
+
+/// The spool shared by one shard's pump and processor.
+pub struct Queue {
+    state: Mutex<QueueState>,
+    wake: Notify,
+}
+
+impl Queue {
+    pub fn new(spool: Spool<Entry>) -> Self {
+        Self {
+            state: Mutex::new(QueueState {
+                spool,
+                trailing_sequence: None,
+                closed: false,
+            }),
+            wake: Notify::new(),
+        }
+    }
+
+    /// Holding the lock across a panic leaves the queue as it was, so it stays usable.
+    fn state(&self) -> MutexGuard<'_, QueueState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues what the pump decided for a batch of events, in order, under one lock and with
+    /// one wake-up of the processor.
+    fn accept(&self, steps: Vec<Step>, slot: &ShardSlot) -> Result<(), SpoolError> {
+        let mut state = self.state();
+        let mut result = Ok(());
+        for step in steps {
+            match step {
+                Step::Queue(entry) => {
+                    if let Err(error) = state.spool.push(entry) {
+                        result = Err(error);
+                        break;
+                    }
+                    state.trailing_sequence = None;
+                }
+                Step::Skip(sequence) => state.trailing_sequence = Some(sequence),
+            }
+        }
+        slot.set_spool(state.spool.len(), state.spool.on_disk());
+        drop(state);
+        self.wake.notify_one();
+        result
+    }
+
+    fn close(&self) {
+        self.state().closed = true;
+        self.wake.notify_one();
+    }
+
+    fn next(&self) -> Result<Next, SpoolError> {
+        let mut state = self.state();
+        let mut oldest = state.spool.peek()?.peekable();
+        if let Some(Entry::Session(record)) = oldest.peek() {
+            return Ok(Next::Start(record.clone()));
+        }
+        let run: Vec<(u64, Effect)> = oldest
+            .map_while(|entry| match entry {
+                Entry::Event { sequence, effect } => Some((*sequence, effect.clone())),
+                Entry::Session(_) => None,
+            })
+            .take(MAX_RUN)
+            .collect();
+        if !run.is_empty() {
+            return Ok(Next::Store(run));
+        }
+        if let Some(sequence) = state.trailing_sequence.take() {
+            return Ok(Next::Skip(sequence));
+        }
+        Ok(if state.closed {
+            Next::Finished
+        } else {
+            Next::Idle
+        })
+    }
+
+    /// Drops the `count` oldest entries, whose effects are stored.
+    fn done(&self, count: usize, slot: &ShardSlot) {
+        let mut state = self.state();
+        for _ in 0..count {
+            state.spool.pop();
+        }
+        slot.set_spool(state.spool.len(), state.spool.on_disk());
+    }
+
+    /// Gives the spool back, to persist what is left on shutdown.
+    pub fn into_spool(self) -> Spool<Entry> {
+        self.state
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner)
+            .spool
+    }
+}
+
+/// What the pump decided for one event.
+enum Step {
+    Queue(Entry),
+    /// Nothing to store: the stored sequence may pass this event.
+    Skip(u64),
+}
+
+/// Most events the pump decides on before handing them to the queue together.
+const PUMP_BATCH: usize = 256;
+
+/// Moves the shard's events into the queue until the shard stops sending. An error means
+/// an event could not be kept (the spool file failed): the caller stops the shard, and the
+/// event comes back with the replay after the stored sequence.
+pub async fn pump(
+    mut events: mpsc::UnboundedReceiver<ShardEvent>,
+    rules: watch::Receiver<Arc<LaunchRules>>,
+    queue: &Queue,
+    slot: &ShardSlot,
+) -> Result<(), SpoolError> {
+    let result = async {
+        let mut batch = Vec::with_capacity(PUMP_BATCH);
+        while events.recv_many(&mut batch, PUMP_BATCH).await > 0 {
+            let rules = rules.borrow().clone();
+            let steps = batch
+                .drain(..)
+                .filter_map(|event| decide(event, &rules, slot))
+                .collect();
+            queue.accept(steps, slot)?;
+        }
+        Ok(())
+    }
+    .await;
+    queue.close();
+    result
+}
+
+fn decide(event: ShardEvent, rules: &LaunchRules, slot: &ShardSlot) -> Option<Step> {
+    match event {
+        ShardEvent::Ready { shard, session } => {
+            tracing::info!(%shard, session_id = %session.session_id, "new gateway session");
+            Some(Step::Queue(Entry::Session(session.into())))
+        }
+        ShardEvent::Resumed { shard } => {
+            tracing::info!(%shard, "gateway session resumed");
+            None
+        }
+        ShardEvent::Disconnected { shard, reason } => {
+            tracing::info!(%shard, %reason, "gateway connection ended");
+            None
+        }
+        ShardEvent::Dispatch {
+            shard,
+            sequence,
+            event_type,
+            data,
+        } => {
+            slot.count_event_handled();
+            match rules.decide(&event_type, data.get()) {
+                Ok(Effect::Nothing) => Some(Step::Skip(sequence)),
+                Ok(effect) => Some(Step::Queue(Entry::Event { sequence, effect })),
+                Err(error) => {
+                    tracing::warn!(%shard, sequence, %event_type, %error, "skipping a dispatch whose payload does not parse");
+                    Some(Step::Skip(sequence))
+                }
+            }
+        }
+    }
+}
+
+/// Applies effects to the database, retrying until they are stored, and sends the
+/// reactions for new launches.
+pub struct Applier {
+    shard: ShardId,
+    database: Arc<Database>,
+    connection: Option<libsql::Connection>,
+    reactions: Reactions,
+    slot: Arc<ShardSlot>,
+}
+
+impl Applier {
+    pub fn new(
+        shard: ShardId,
+        database: Arc<Database>,
+        reactions: Reactions,
+        slot: Arc<ShardSlot>,
+    ) -> Self {
+        Self {
+            shard,
+            database,
+            connection: None,
+            reactions,
+            slot,
+        }
+    }
+
+    /// Stores `effects` in order — together, in one transaction, when there are several —
+    /// however many attempts it takes; `None` only when `abort` is cancelled first, with
+    /// nothing stored.
+    pub async fn apply(
+        &mut self,
+        effects: &[&Effect],
+        abort: &CancellationToken,
+    ) -> Option<Vec<Recorded>> {
+        let mut failures = 0u32;
+        loop {
+            let attempt = self
+                .try_once(|conn| async move {
+                    let now = now_ms();
+                    let mut recorded = Vec::with_capacity(effects.len());
+                    if let [effect] = effects {
+                        // One statement is atomic already, and over HTTP a transaction would
+                        // cost two more round trips.
+                        recorded.push(record(&conn, effect, now).await?);
+                        return Ok(recorded);
+                    }
+                    let transaction = conn.transaction().await?;
+                    for effect in effects {
+                        recorded.push(record(&transaction, effect, now).await?);
+                    }
+                    transaction.commit().await?;
+                    Ok(recorded)
+                })
+                .await;
+            match attempt {
+                Ok(recorded) => {
+                    if failures > 0 {
+                        tracing::info!(shard = %self.shard, failures, "the database is answering again");
+                    }
+                    for outcome in &recorded {
+                        if let Recorded::Logged { channel, message } = *outcome {
+                            self.slot.count_launch_logged();
+                            tracing::info!(shard = %self.shard, channel_id = %channel, message_id = %message, "launch logged");
+                            self.reactions.react(channel, message);
+                        }
+                    }
+                    return Some(recorded);
+                }
+                Err(error) => {
+                    failures += 1;
+                    // The first failure, then one line in ten: an outage must not flood the log.
+                    if failures == 1 || failures.is_multiple_of(10) {
+                        tracing::warn!(shard = %self.shard, failures, error = %format!("{error:#}"), "could not store events; keeping them and retrying");
+                    }
+                    tokio::select! {
+                        () = abort.cancelled() => return None,
+                        () = tokio::time::sleep(DATABASE_BACKOFF.delay(failures)) => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// Saves the session if it changed; a failure is left for the next save.
+    async fn save(&mut self, holder: &str, progress: &mut Progress) -> Option<Saved> {
+        let shard = self.shard;
+        let mut snapshot = progress.clone();
+        let outcome = self
+            .try_once(|conn| {
+                let snapshot = &mut snapshot;
+                async move {
+                    sessions::save(&conn, shard, holder, snapshot, now_ms())
+                        .await
+                        .map_err(anyhow::Error::from)
+                }
+            })
+            .await;
+        match outcome {
+            Ok(saved) => {
+                *progress = snapshot;
+                Some(saved)
+            }
+            Err(error) => {
+                tracing::debug!(%shard, error = %format!("{error:#}"), "could not store the session yet");
+                None
+            }
+        }
+    }
+
+    /// One bounded database call on the cached connection, which is dropped after a failure
+    /// so the next attempt starts from a fresh one (a restarted server forgets old streams).
+    async fn try_once<T, F, Fut>(&mut self, call: F) -> anyhow::Result<T>
+    where
+        F: FnOnce(libsql::Connection) -> Fut,
+        Fut: std::future::Future<Output = anyhow::Result<T>>,
+    {
+        let conn = match &self.connection {
+            Some(conn) => conn.clone(),
+            None => {
+                let conn = self.database.connect()?;
+                self.connection = Some(conn.clone());
+                conn
+            }
+        };
+        let result = match tokio::time::timeout(DATABASE_TIMEOUT, call(conn)).await {
+            Ok(result) => result,
+            Err(_) => Err(anyhow::anyhow!(
+                "no answer within {} s",
+                DATABASE_TIMEOUT.as_secs()
+            )),
+        };
+        if result.is_err() {
+            self.connection = None;
+        }
+        result
+    }
+}
+
+/// How the processor ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Processed {
+    /// Everything queued was stored and the session saved as far as the database allowed.
+    Drained,
+    /// `abort` came first: entries are left in the queue.
+    Aborted,
+}
+
+/// Applies queued entries in order until the pump is done and the queue is empty, saving
+/// the session every `save_every`. Cancels `lease_lost` when a save finds the lease gone.
+pub async fn process(
+    queue: &Queue,
+    applier: &mut Applier,
+    progress: &mut Progress,
+    holder: &str,
+    save_every: Duration,
+    lease_lost: &CancellationToken,
+    abort: &CancellationToken,
+) -> Processed {
+    let mut next_save = Instant::now() + save_every;
+    let outcome = loop {
+        let next = match queue.next() {
+            Ok(next) => next,
+            Err(error) => {
+                tracing::error!(shard = %applier.shard, %error, "cannot read the spool back; stopping this shard's pipeline");
+                break Processed::Aborted;
+            }
+        };
+        match next {
+            Next::Start(record) => {
+                progress.started(record.into());
+                queue.done(1, &applier.slot);
+            }
+            Next::Store(run) => {
+                let effects: Vec<&Effect> = run.iter().map(|(_, effect)| effect).collect();
+                if applier.apply(&effects, abort).await.is_none() {
+                    break Processed::Aborted;
+                }
+                let (last_sequence, _) = run[run.len() - 1];
+                progress.stored_through(last_sequence);
+                queue.done(run.len(), &applier.slot);
+            }
+            Next::Skip(sequence) => progress.stored_through(sequence),
+            Next::Finished => break Processed::Drained,
+            Next::Idle => {
+                tokio::select! {
+                    () = queue.wake.notified() => {}
+                    () = tokio::time::sleep_until(next_save) => {}
+                    () = abort.cancelled() => break Processed::Aborted,
+                }
+            }
+        }
+        if Instant::now() >= next_save {
+            if applier.save(holder, progress).await == Some(Saved::LeaseLost) {
+                lease_lost.cancel();
+            }
+            next_save = Instant::now() + save_every;
+        }
+    };
+    if applier.save(holder, progress).await == Some(Saved::LeaseLost) {
+        tracing::warn!(shard = %applier.shard, "the lease was gone before the final save; the next holder resumes from the last stored session");
+    }
+    outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use serde_json::value::RawValue;
+    use twilight_model::id::Id;
+
+    use super::*;
+    use crate::db::{config::DatabaseConfig, migrate};
+    use crate::gateway::{ResumeState, Token};
+    use crate::rest::{RestClient, RetryPolicy};
+
+    const SHARD: ShardId = ShardId {
+        number: 0,
+        total: 1,
+    };
+
+    fn rules() -> watch::Receiver<Arc<LaunchRules>> {
+        let rules = LaunchRules::new(&BTreeSet::from([Id::new(100)]), Default::default());
+        watch::channel(Arc::new(rules)).1
+    }
+
+    fn reactions() -> Reactions {
+        // Nothing listens there: these tests count rows, not reactions.
+        let rest = RestClient::new(
+            "http://127.0.0.1:9",
+            &Token::new("t"),
+            RetryPolicy::default(),
+        )
+        .unwrap();
+        Reactions::start(Arc::new(rest)).0
+    }
+
+    fn session(sequence: u64) -> ResumeState {
+        ResumeState {
+            session_id: "s1".to_owned(),
+            resume_gateway_url: "wss://resume".to_owned(),
+            sequence,
+        }
+    }
+
+    fn dispatch(sequence: u64, event_type: &str, data: serde_json::Value) -> ShardEvent {
+        ShardEvent::Dispatch {
+            shard: SHARD,
+            sequence,
+            event_type: event_type.to_owned(),
+            data: RawValue::from_string(data.to_string()).unwrap(),
+        }
+    }
+
+    fn launch_message(id: u64) -> serde_json::Value {
+        serde_json::json!({
+            "id": id.to_string(), "channel_id": "100", "guild_id": "10",
+            "author": {"id": "42", "username": "ada"},
+            "content": "shipped https://ada.dev", "timestamp": "2026-11-02T10:15:30.000000+00:00"
+        })
+    }
+
+    async fn database(url: &str) -> Arc<Database> {
+        Arc::new(
+            Database::open(&DatabaseConfig::parse(Some(url), None).unwrap())
+                .await
+                .unwrap(),
+        )
+    }
+
+    /// Feeds `events` through a pump and a processor until the processor ends or `abort` fires.
+    async fn run(
+        database: Arc<Database>,
+        spool: Spool<Entry>,
+        events: Vec<ShardEvent>,
+        abort_after: Option<Duration>,
+    ) -> (Processed, Progress, Queue, Arc<ShardSlot>) {
+        let queue = Queue::new(spool);
+        let slot = Arc::new(ShardSlot::new(SHARD));
+        let mut applier = Applier::new(SHARD, database, reactions(), slot.clone());
+        let mut progress = Progress::default();
+        let (sender, receiver) = mpsc::unbounded_channel();
+        for event in events {
+            sender.send(event).unwrap();
+        }
+        drop(sender);
+        let abort = CancellationToken::new();
+        if let Some(after) = abort_after {
+            let abort = abort.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(after).await;
+                abort.cancel();
+            });
+        }
+        let lease_lost = CancellationToken::new();
+        let (pumped, processed) = tokio::join!(
+            pump(receiver, rules(), &queue, &slot),
+            process(
+                &queue,
+                &mut applier,
+                &mut progress,
+                "holder",
+                Duration::from_secs(60),
+                &lease_lost,
+                &abort
+            )
+        );
+        pumped.unwrap();
+        (processed, progress, queue, slot)
+    }
+
+    #[tokio::test]
+    async fn events_are_stored_in_order_and_the_sequence_follows_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let database = database(&format!("file:{}", dir.path().join("db").display())).await;
+        migrate::apply(&database.connect().unwrap(), &migrate::embedded())
+            .await
+            .unwrap();
+        let spool = Spool::create(dir.path().join("spool.jsonl"), 2).unwrap();
+        let events = vec![
+            ShardEvent::Ready {
+                shard: SHARD,
+                session: session(1),
+            },
+            dispatch(2, "MESSAGE_CREATE", launch_message(501)),
+            dispatch(3, "MESSAGE_CREATE", launch_message(502)),
+            dispatch(4, "TYPING_START", serde_json::json!({"channel_id": "100"})),
+            dispatch(
+                5,
+                "MESSAGE_DELETE",
+                serde_json::json!({"id": "502", "channel_id": "100"}),
+            ),
+            dispatch(6, "MESSAGE_CREATE", launch_message(501)),
+            dispatch(7, "GUILD_CREATE", serde_json::json!({"id": "10"})),
+        ];
+        let (processed, progress, _queue, slot) = run(database.clone(), spool, events, None).await;
+
+        assert_eq!(processed, Processed::Drained);
+        assert_eq!(progress.current(), Some(&session(7)));
+        assert_eq!(slot.launches_logged(), 2);
+        let conn = database.connect().unwrap();
+        let mut rows = conn
+            .query(
+                "SELECT source_id, deleted_at IS NOT NULL FROM launches ORDER BY source_id",
+                (),
+            )
+            .await
+            .unwrap();
+        let mut seen = Vec::new();
+        while let Some(row) = rows.next().await.unwrap() {
+            seen.push((row.get::<String>(0).unwrap(), row.get::<bool>(1).unwrap()));
+        }
+        assert_eq!(seen, [("501".to_owned(), false), ("502".to_owned(), true)]);
+    }
+
+    #[tokio::test]
+    async fn while_the_database_is_down_the_sequence_stays_before_unstored_events_and_they_are_kept()
+     {
+        let dir = tempfile::tempdir().unwrap();
+        let unreachable = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let database = database(&format!("http://{unreachable}")).await;
+        let path = dir.path().join("spool.jsonl");
+        let spool = Spool::create(&path, 1).unwrap();
+        let events = vec![
+            ShardEvent::Ready {
+                shard: SHARD,
+                session: session(1),
+            },
+            dispatch(2, "MESSAGE_CREATE", launch_message(501)),
+            dispatch(3, "TYPING_START", serde_json::json!({"channel_id": "100"})),
+            dispatch(4, "MESSAGE_CREATE", launch_message(502)),
+        ];
+        let (processed, progress, queue, slot) =
+            run(database, spool, events, Some(Duration::from_millis(600))).await;
+
+        assert_eq!(processed, Processed::Aborted);
+        assert_eq!(
+            progress.current(),
+            Some(&session(1)),
+            "the sequence must not pass unstored launches"
+        );
+        assert_eq!(slot.launches_logged(), 0);
+        assert_eq!(queue.into_spool().persist().unwrap(), 2);
+        let kept: Vec<Entry> = crate::spool::leftovers(&path).unwrap();
+        let kept_sequences: Vec<u64> = kept
+            .iter()
+            .map(|entry| match entry {
+                Entry::Event { sequence, .. } => *sequence,
+                Entry::Session(record) => panic!("the session was applied already: {record:?}"),
+            })
+            .collect();
+        assert_eq!(kept_sequences, [2, 4]);
+    }
+}
