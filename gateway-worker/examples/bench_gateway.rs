@@ -234,6 +234,7 @@ async fn bench_worker(options: &Options, compression: &str) -> Figures {
     migrate::apply(&database.connect().unwrap(), &migrate::embedded())
         .await
         .unwrap();
+    if std::env::var("BENCH_WAL").is_ok() { database.connect().unwrap().query("PRAGMA journal_mode=WAL", ()).await.unwrap(); }
     let health = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
