@@ -1,6 +1,6 @@
-//! Exponential backoff with jitter, for every retry loop outside the gateway connection
-//! (REST 5xx, database writes, lease polling), so many processes retrying after one outage
-//! spread out instead of arriving together.
+//! Exponential backoff with jitter, for every retry loop (REST 5xx, database writes, lease
+//! polling, and the gateway's reconnects through `gateway::backoff`), so many processes
+//! retrying after one outage spread out instead of arriving together.
 
 use std::time::Duration;
 
@@ -29,9 +29,14 @@ impl Backoff {
     /// A delay between half the ceiling and the ceiling: random enough to break up a herd,
     /// never so short that a failing dependency is hammered.
     pub fn delay(&self, attempt: u32) -> Duration {
+        self.delay_with(attempt, rand::rng().random::<f64>())
+    }
+
+    /// [`Backoff::delay`] with the jitter (in [0, 1]) given, for callers that test their timing.
+    pub fn delay_with(&self, attempt: u32, jitter: f64) -> Duration {
         let ceiling = self.ceiling(attempt);
         let half = ceiling / 2;
-        half + (ceiling - half).mul_f64(rand::rng().random::<f64>())
+        half + (ceiling - half).mul_f64(jitter.clamp(0.0, 1.0))
     }
 }
 

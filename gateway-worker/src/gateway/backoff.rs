@@ -46,14 +46,10 @@ impl Backoff {
         if uptime >= self.config.healthy_after {
             self.attempt = 0;
         }
-        let ceiling = self
-            .config
-            .initial
-            .saturating_mul(2u32.saturating_pow(self.attempt))
-            .min(self.config.max);
         self.attempt = self.attempt.saturating_add(1);
-        // "Equal jitter": never less than half the ceiling, so waits still grow.
-        ceiling / 2 + (ceiling / 2).mul_f64(jitter.clamp(0.0, 1.0))
+        // The same doubling and "equal jitter" as every other retry loop in the worker.
+        crate::backoff::Backoff::new(self.config.initial, self.config.max)
+            .delay_with(self.attempt, jitter)
     }
 }
 
