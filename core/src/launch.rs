@@ -8,6 +8,8 @@ use std::{fmt, ops::Range, str::FromStr};
 
 use thiserror::Error;
 
+use crate::markdown::link;
+
 /// The ship words used when a community configures none.
 pub const DEFAULT_SHIP_WORDS: [&str; 4] = ["shipped", "launched", "live", "released"];
 
@@ -117,22 +119,16 @@ pub fn whole_url(candidate: &str) -> Option<&str> {
     first_url(candidate).filter(|url| url.len() == candidate.len())
 }
 
-/// Byte ranges of the links in `text`, in order.
+/// Byte ranges of the links in `text`, in order. Where a link starts and ends is decided by
+/// `markdown::link`, the same scanner that writes links into the digest, so a launch's URL is
+/// exactly the link the digest shows.
 fn link_spans(text: &str) -> Vec<Range<usize>> {
-    // ASCII lowercasing keeps every byte offset, so positions found in `lower` index `text`.
-    let lower = text.to_ascii_lowercase();
     let mut spans = Vec::new();
     let mut from = 0;
-    while let Some(found) = lower[from..].find("http") {
-        let start = from + found;
-        from = start + "http".len();
-        let Some(scheme_len) = ["https://", "http://"]
-            .into_iter()
-            .find(|scheme| lower[start..].starts_with(scheme))
-            .map(str::len)
-        else {
-            continue;
-        };
+    while let Some(offset) = link::find_scheme(&text[from..]) {
+        let start = from + offset;
+        let scheme_len = link::scheme_len(&text[start..]);
+        from = start + scheme_len;
         // "xhttp://…" is not a link: a link starts the text or follows a non-word character.
         if text[..start]
             .chars()
@@ -141,45 +137,18 @@ fn link_spans(text: &str) -> Vec<Range<usize>> {
         {
             continue;
         }
-        let raw_end = text[start..]
-            .find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"'))
-            .map_or(text.len(), |length| start + length);
-        let end = start + trim_trailing_marks(&text[start..raw_end]).len();
-        let host_starts_well = text[start + scheme_len..end]
+        let candidate = &text[start..];
+        let url = link::trim_trailing_punctuation(&candidate[..link::url_end(candidate)]);
+        let host_starts_well = url[scheme_len..]
             .chars()
             .next()
             .is_some_and(|c| c.is_alphanumeric() || c == '[');
         if host_starts_well {
-            spans.push(start..end);
+            spans.push(start..start + url.len());
         }
-        from = from.max(end);
+        from = from.max(start + url.len());
     }
     spans
-}
-
-/// Drops what ends the sentence rather than the link, keeping a closing bracket the link
-/// opened itself (`https://en.wikipedia.org/wiki/Rust_(programming_language)`).
-fn trim_trailing_marks(link: &str) -> &str {
-    let mut link = link;
-    loop {
-        let Some(last) = link.chars().next_back() else {
-            return link;
-        };
-        // Sentence punctuation, quotes, and markdown emphasis or spoiler marks.
-        let closing_mark = matches!(
-            last,
-            '.' | ',' | '!' | '?' | ';' | ':' | '\'' | '*' | '_' | '~' | '|'
-        );
-        let unbalanced_close = match last {
-            ')' => link.matches('(').count() < link.matches(')').count(),
-            ']' => link.matches('[').count() < link.matches(']').count(),
-            _ => false,
-        };
-        if !(closing_mark || unbalanced_close) {
-            return link;
-        }
-        link = &link[..link.len() - last.len_utf8()];
-    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 //! the text is neutralised regardless, as defence in depth and so that an ephemeral preview, a
 //! dry run and the posted digest read the same.
 
-mod link;
+pub(crate) mod link;
 
 #[cfg(test)]
 pub(crate) mod hostile;

@@ -68,14 +68,14 @@ pub(super) fn segments(word: &str) -> Vec<Segment<'_>> {
 }
 
 /// The byte offset of the first `http://` or `https://` in `text`, in any case.
-fn find_scheme(text: &str) -> Option<usize> {
+pub(crate) fn find_scheme(text: &str) -> Option<usize> {
     text.char_indices()
         .map(|(index, _)| index)
         .find(|&index| scheme_len(&text[index..]) > 0)
 }
 
 /// The length of the `http://` or `https://` that `text` starts with, or 0.
-fn scheme_len(text: &str) -> usize {
+pub(crate) fn scheme_len(text: &str) -> usize {
     ["https://", "http://"]
         .iter()
         .find(|scheme| {
@@ -85,13 +85,13 @@ fn scheme_len(text: &str) -> usize {
         .map_or(0, |scheme| scheme.len())
 }
 
-fn url_end(candidate: &str) -> usize {
+pub(crate) fn url_end(candidate: &str) -> usize {
     candidate
         .find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '`' | '|'))
         .unwrap_or(candidate.len())
 }
 
-fn trim_trailing_punctuation(mut url: &str) -> &str {
+pub(crate) fn trim_trailing_punctuation(mut url: &str) -> &str {
     loop {
         let Some(last) = url.chars().last() else {
             return url;
