@@ -11,7 +11,9 @@
 //!
 //! Each consumer first gets a paced stream (by default 1,000 events per second) and then a
 //! burst of N events as fast as the simulator makes them (10% launches). Printed: burst events
-//! per second, peak RSS (`VmHWM`) after the paced stream and after the burst, and the ratios
+//! per second, CPU time per burst event (user + system, which other load on the machine
+//! disturbs far less than the rate), peak RSS (`VmHWM`) after the paced stream and after the
+//! burst, and the ratios
 //! gateway-worker / twilight; each the median of `--runs` runs, the consumers alternating,
 //! because the simulator shares this machine's two cores with whichever consumer runs.
 //!
@@ -80,6 +82,8 @@ fn options() -> Options {
 /// One consumer's figures for one transport.
 struct Figures {
     received_per_second: f64,
+    /// CPU time (user + system) the consumer spent per burst event.
+    cpu_us_per_event: f64,
     /// `None` for the reference consumer, which stores nothing.
     stored_per_second: Option<f64>,
     paced_peak_rss_kib: u64,
@@ -103,6 +107,25 @@ fn peak_rss_kib(pid: u32) -> u64 {
         .find_map(|line| line.strip_prefix("VmHWM:"))
         .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0)
+}
+
+/// CPU time the process has used (user + system), from `/proc/PID/stat`, in clock ticks
+/// (1/100 s on Linux).
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name, which is in parentheses and may hold spaces;
+    // utime and stime are the 12th and 13th of them.
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<u64> = after_name
+        .split_whitespace()
+        .map(|field| field.parse().unwrap_or(0))
+        .collect();
+    fields.get(11).copied().unwrap_or(0) + fields.get(12).copied().unwrap_or(0)
+}
+
+/// Microseconds of CPU per event from a tick difference.
+fn cpu_us_per_event(ticks: u64, events: u64) -> f64 {
+    ticks as f64 * 10_000.0 / events as f64
 }
 
 async fn start_sim() -> RunningSim {
@@ -234,7 +257,6 @@ async fn bench_worker(options: &Options, compression: &str) -> Figures {
     migrate::apply(&database.connect().unwrap(), &migrate::embedded())
         .await
         .unwrap();
-    if std::env::var("BENCH_WAL").is_ok() { database.connect().unwrap().query("PRAGMA journal_mode=WAL", ()).await.unwrap(); }
     let health = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -288,11 +310,13 @@ async fn bench_worker(options: &Options, compression: &str) -> Figures {
     let paced_peak_rss_kib = peak_rss_kib(pid);
 
     let base = probe.counters().await.unwrap();
+    let cpu_before = cpu_ticks(pid);
     let started = Instant::now();
     let sent = burst(&sim, options.events);
     let (received, stored) = probe.wait_through(base, &sent, &log_path).await;
     Figures {
         received_per_second: sent.count as f64 / (received - started).as_secs_f64(),
+        cpu_us_per_event: cpu_us_per_event(cpu_ticks(pid) - cpu_before, sent.count),
         stored_per_second: Some(sent.count as f64 / (stored - started).as_secs_f64()),
         paced_peak_rss_kib,
         peak_rss_kib: peak_rss_kib(pid),
@@ -344,12 +368,14 @@ async fn bench_twilight(options: &Options, binary: &str) -> Figures {
     read_until(Some(paced - paced % 1000)).await;
     let paced_peak_rss_kib = peak_rss_kib(pid);
 
+    let cpu_before = cpu_ticks(pid);
     let started = Instant::now();
     let total = paced + burst(&sim, options.events).count;
     let finished = read_until(Some(total - total % 1000)).await;
+    let counted = total - total % 1000 - paced;
     let figures = Figures {
-        received_per_second: (total - total % 1000 - paced) as f64
-            / (finished - started).as_secs_f64(),
+        received_per_second: counted as f64 / (finished - started).as_secs_f64(),
+        cpu_us_per_event: cpu_us_per_event(cpu_ticks(pid) - cpu_before, counted),
         stored_per_second: None,
         paced_peak_rss_kib,
         peak_rss_kib: peak_rss_kib(pid),
@@ -372,6 +398,7 @@ fn medians(runs: &[Figures]) -> Figures {
     let of = |figure: &dyn Fn(&Figures) -> f64| median(runs.iter().map(figure).collect());
     Figures {
         received_per_second: of(&|run| run.received_per_second),
+        cpu_us_per_event: of(&|run| run.cpu_us_per_event),
         stored_per_second: runs[0]
             .stored_per_second
             .map(|_| of(&|run| run.stored_per_second.unwrap_or_default())),
@@ -388,8 +415,14 @@ async fn main() {
         options.rate, options.paced_seconds, options.events, options.runs
     );
     println!(
-        "{:<12} {:<15} {:>13} {:>13} {:>15} {:>10}",
-        "transport", "consumer", "received ev/s", "stored ev/s", "paced peak RSS", "peak RSS"
+        "{:<12} {:<15} {:>13} {:>13} {:>12} {:>15} {:>10}",
+        "transport",
+        "consumer",
+        "received ev/s",
+        "stored ev/s",
+        "CPU µs/ev",
+        "paced peak RSS",
+        "peak RSS"
     );
     for (compression, twilight_binary) in [
         ("none", &options.twilight_plain),
@@ -403,23 +436,25 @@ async fn main() {
         let (worker, twilight) = (medians(&worker_runs), medians(&twilight_runs));
         for (name, figures) in [("gateway-worker", &worker), ("twilight", &twilight)] {
             println!(
-                "{:<12} {:<15} {:>13.0} {:>13} {:>12.1} MB {:>7.1} MB",
+                "{:<12} {:<15} {:>13.0} {:>13} {:>12.1} {:>12.1} MB {:>7.1} MB",
                 compression,
                 name,
                 figures.received_per_second,
                 figures
                     .stored_per_second
                     .map_or("-".to_owned(), |rate| format!("{rate:.0}")),
+                figures.cpu_us_per_event,
                 megabytes(figures.paced_peak_rss_kib),
                 megabytes(figures.peak_rss_kib),
             );
         }
         println!(
-            "{:<12} {:<15} {:>13.2} {:>13.2} {:>15.2} {:>10.2}",
+            "{:<12} {:<15} {:>13.2} {:>13.2} {:>12.2} {:>15.2} {:>10.2}",
             compression,
             "ratio w/t",
             worker.received_per_second / twilight.received_per_second,
             worker.stored_per_second.unwrap_or_default() / twilight.received_per_second,
+            worker.cpu_us_per_event / twilight.cpu_us_per_event,
             worker.paced_peak_rss_kib as f64 / twilight.paced_peak_rss_kib as f64,
             worker.peak_rss_kib as f64 / twilight.peak_rss_kib as f64,
         );

@@ -4,8 +4,9 @@
 //! us), decides what it means with the [`LaunchRules`], and queues it in the shard's
 //! [`Spool`]. The *processor* applies the queued entries in order, a run of them per
 //! transaction, retrying the database with backoff for as long as it is down, and only then
-//! moves the session's stored sequence past them. So the sequence a restart resumes from never skips an event
-//! whose launch is not stored, and replayed events find their rows and change nothing.
+//! moves the session's stored sequence past them. So the sequence a restart resumes from
+//! never skips an event whose launch is not stored, and replayed events find their rows and
+//! change nothing.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;

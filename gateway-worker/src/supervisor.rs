@@ -248,6 +248,8 @@ async fn tenure(
             () = lease_lost.cancelled() => {}
             () = pump_failed.cancelled() => {}
             () = connection_ended.cancelled() => {}
+            // Only if the spool cannot be read back: nothing would store what arrives.
+            () = processor_done.cancelled() => {}
         }
         stop_connection.cancel();
         // Storing what is queued may wait on the database; a shutdown gives it a grace period.
@@ -267,7 +269,7 @@ async fn tenure(
         match queue.into_spool().persist() {
             Ok(0) => {}
             Ok(count) => {
-                tracing::warn!(%shard, count, path = %path.display(), "stored events could not all reach the database; kept them in the spool file for the next start")
+                tracing::warn!(%shard, count, path = %path.display(), "queued events could not all reach the database; kept them in the spool file for the next start")
             }
             Err(error) => {
                 tracing::error!(%shard, %error, "could not write the remaining events to the spool file; the next start resumes from the stored sequence")
@@ -282,6 +284,9 @@ async fn tenure(
         Ok(_) if lease_lost.is_cancelled() => TenureEnd::LeaseLost,
         Ok(_) => TenureEnd::Failed(match pump {
             Err(error) => error.to_string(),
+            Ok(()) if processed == Processed::Aborted => {
+                "the spool could not be read back".to_owned()
+            }
             Ok(()) => "the connection stopped on its own".to_owned(),
         }),
     }

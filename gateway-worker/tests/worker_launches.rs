@@ -27,7 +27,10 @@ async fn a_launch_in_a_ship_channel_is_logged_once_with_one_rocket() {
     assert_eq!(stack.reaction_count(), 1);
     assert_eq!(stack.ready_identifies(), 1);
     assert!(worker.log().contains("launch logged"), "{}", worker.log());
-    assert!(!worker.log().contains(stack.sim.bot_token()), "the token must never be logged");
+    assert!(
+        !worker.log().contains(stack.sim.bot_token()),
+        "the token must never be logged"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -191,5 +194,8 @@ async fn a_429_storm_on_reactions_is_waited_out_without_a_retry_storm() {
             .any(|line| line == "shiptrack_rest_rate_limited_total 3"),
         "{metrics}"
     );
-    assert!(!worker.log().contains(stack.sim.bot_token()), "the token must never be logged");
+    assert!(
+        !worker.log().contains(stack.sim.bot_token()),
+        "the token must never be logged"
+    );
 }

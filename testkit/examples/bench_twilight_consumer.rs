@@ -8,18 +8,26 @@
 
 use std::io::Write;
 
-use twilight_gateway::{ConfigBuilder, Event, EventTypeFlags, Intents, Shard, ShardId, StreamExt as _};
+use twilight_gateway::{
+    ConfigBuilder, Event, EventTypeFlags, Intents, Shard, ShardId, StreamExt as _,
+};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let token = std::env::var("DISCORD_BOT_TOKEN").expect("set DISCORD_BOT_TOKEN");
-    let gateway_url = std::env::var("GATEWAY_URL").expect("set GATEWAY_URL to the simulator's gateway URL");
+    let gateway_url =
+        std::env::var("GATEWAY_URL").expect("set GATEWAY_URL to the simulator's gateway URL");
     let intents = Intents::GUILDS | Intents::GUILD_MESSAGES | Intents::MESSAGE_CONTENT;
-    let config = ConfigBuilder::new(token, intents).proxy_url(gateway_url).build();
+    let config = ConfigBuilder::new(token, intents)
+        .proxy_url(gateway_url)
+        .build();
     let mut shard = Shard::with_config(ShardId::ONE, config);
     let mut received: u64 = 0;
     let mut stdout = std::io::stdout();
-    while let Some(event) = shard.next_event(EventTypeFlags::READY | EventTypeFlags::MESSAGE_CREATE).await {
+    while let Some(event) = shard
+        .next_event(EventTypeFlags::READY | EventTypeFlags::MESSAGE_CREATE)
+        .await
+    {
         match event {
             Ok(Event::Ready(_)) => {
                 let _ = writeln!(stdout, "ready");
