@@ -17,7 +17,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use chrono::{DateTime, TimeDelta, Utc};
 use edge_support::EdgeStack;
 use libsql::Value;
-use libtest_mimic::{Arguments, Trial};
+use libtest_mimic::Arguments;
 use serde_json::{Value as Json, json};
 use shiptrack_core::digest::{self, DigestLaunch, DigestOptions, MESSAGE_LIMIT};
 use shiptrack_core::replies;
@@ -80,27 +80,7 @@ fn main() {
             digest_preview_shows_an_admin_the_week_so_far_privately,
         ),
     ];
-    let trials = trials
-        .into_iter()
-        .map(|(name, trial)| {
-            let stack = Arc::clone(&stack);
-            Trial::test(name, move || {
-                trial(&stack);
-                Ok(())
-            })
-        })
-        .collect();
-    let conclusion = libtest_mimic::run(&args, trials);
-    if conclusion.has_failed() {
-        eprintln!(
-            "--- the Worker's last output ---\n{}",
-            stack.worker.log_tail()
-        );
-    }
-    Arc::into_inner(stack)
-        .expect("every trial has finished with the stack")
-        .shutdown();
-    conclusion.exit();
+    edge_support::run_trials(&args, stack, trials);
 }
 
 // ----- helpers -----

@@ -16,7 +16,7 @@ use ed25519_compact::{KeyPair, Seed};
 use edge_support::db_proxy::Fault;
 use edge_support::{EdgeStack, SIGNING_SEED, repo_root};
 use libsql::Value;
-use libtest_mimic::{Arguments, Trial};
+use libtest_mimic::Arguments;
 use serde_json::{Value as Json, json};
 use shiptrack_core::replies;
 use shiptrack_testkit::discord_sim::ids::{ALICE, BOB, MAYA};
@@ -65,27 +65,7 @@ fn main() {
         a_slow_database_defers_and_finishes_through_the_webhook,
         a_failing_database_says_nothing_was_saved,
     ];
-    let trials = trials
-        .into_iter()
-        .map(|(name, trial)| {
-            let stack = Arc::clone(&stack);
-            Trial::test(name, move || {
-                trial(&stack);
-                Ok(())
-            })
-        })
-        .collect();
-    let conclusion = libtest_mimic::run(&args, trials);
-    if conclusion.has_failed() {
-        eprintln!(
-            "--- the Worker's last output ---\n{}",
-            stack.worker.log_tail()
-        );
-    }
-    Arc::into_inner(stack)
-        .expect("every trial has finished with the stack")
-        .shutdown();
-    conclusion.exit();
+    edge_support::run_trials(&args, stack, trials);
 }
 
 // ----- helpers -----

@@ -181,3 +181,33 @@ impl EdgeStack {
         });
     }
 }
+
+/// Runs named trials in parallel against one shared stack, prints the Worker's last output when
+/// one fails, stops the stack, and exits with libtest's status.
+pub fn run_trials(
+    args: &libtest_mimic::Arguments,
+    stack: std::sync::Arc<EdgeStack>,
+    trials: impl IntoIterator<Item = (&'static str, fn(&EdgeStack))>,
+) -> ! {
+    let trials = trials
+        .into_iter()
+        .map(|(name, trial)| {
+            let stack = std::sync::Arc::clone(&stack);
+            libtest_mimic::Trial::test(name, move || {
+                trial(&stack);
+                Ok(())
+            })
+        })
+        .collect();
+    let conclusion = libtest_mimic::run(args, trials);
+    if conclusion.has_failed() {
+        eprintln!(
+            "--- the Worker's last output ---\n{}",
+            stack.worker.log_tail()
+        );
+    }
+    std::sync::Arc::into_inner(stack)
+        .expect("every trial has finished with the stack")
+        .shutdown();
+    conclusion.exit();
+}
