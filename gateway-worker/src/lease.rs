@@ -169,6 +169,7 @@ pub async fn release(database: &Database, shard: ShardId, holder: &str, timeout:
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::test_support::migrated_file_database as migrated;
 
     #[test]
     fn a_holder_stops_before_its_lease_expires() {
@@ -192,21 +193,6 @@ mod tests {
             lease_renew: Duration::from_millis(150),
             session_save: Duration::from_millis(150),
         }
-    }
-
-    async fn migrated(dir: &tempfile::TempDir) -> Database {
-        let url = format!("file:{}", dir.path().join("db").display());
-        let database =
-            Database::open(&crate::db::config::DatabaseConfig::parse(Some(&url), None).unwrap())
-                .await
-                .unwrap();
-        crate::db::migrate::apply(
-            &database.connect().unwrap(),
-            &crate::db::migrate::embedded(),
-        )
-        .await
-        .unwrap();
-        database
     }
 
     const SHARD: ShardId = ShardId {

@@ -187,7 +187,7 @@ fn counted(count: usize, one: &str, many: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::migrate;
+    use crate::db::test_support::migrated_connection as migrated;
     use crate::store::launches::{self, NewLaunch};
     use crate::store::settings::GuildSettings;
     use shiptrack_core::sql::LaunchSource;
@@ -197,17 +197,6 @@ mod tests {
 
     fn at(rfc3339: &str) -> DateTime<Utc> {
         week::parse_instant(rfc3339).unwrap()
-    }
-
-    async fn migrated() -> (tempfile::TempDir, libsql::Connection) {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("file:{}", dir.path().join("digest.db").display());
-        let database = Database::open(&DatabaseConfig::parse(Some(&url), None).unwrap())
-            .await
-            .unwrap();
-        let conn = database.connect().unwrap();
-        migrate::apply(&conn, &migrate::embedded()).await.unwrap();
-        (dir, conn)
     }
 
     async fn log(

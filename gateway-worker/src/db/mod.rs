@@ -4,3 +4,5 @@
 pub mod config;
 pub mod connect;
 pub mod migrate;
+#[cfg(test)]
+pub(crate) mod test_support;

@@ -73,19 +73,8 @@ pub async fn record(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::{config::DatabaseConfig, connect::Database, migrate};
+    use crate::db::test_support::migrated_connection as migrated;
     use crate::launches::MessageLaunch;
-
-    async fn migrated() -> (tempfile::TempDir, libsql::Connection) {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("file:{}", dir.path().join("test.db").display());
-        let database = Database::open(&DatabaseConfig::parse(Some(&url), None).unwrap())
-            .await
-            .unwrap();
-        let conn = database.connect().unwrap();
-        migrate::apply(&conn, &migrate::embedded()).await.unwrap();
-        (dir, conn)
-    }
 
     fn launch(message: u64) -> Effect {
         Effect::Log(MessageLaunch {
