@@ -1,5 +1,6 @@
 //! `gateway-worker`: ShipTrack's native binary. Parses arguments and hands off.
 use clap::{Parser, Subcommand};
+use shiptrack_gateway_worker::commands;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -40,7 +41,11 @@ async fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             eprintln!("gateway-worker: {err:#}");
-            ExitCode::FAILURE
+            if err.is::<commands::BadConfiguration>() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }

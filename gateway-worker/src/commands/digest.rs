@@ -36,13 +36,7 @@ pub struct Args {
 }
 
 pub async fn main(args: Args) -> anyhow::Result<ExitCode> {
-    let config = match DatabaseConfig::from_env() {
-        Ok(config) => config,
-        Err(error) => {
-            eprintln!("gateway-worker: {error}");
-            return Ok(ExitCode::from(2));
-        }
-    };
+    let config = DatabaseConfig::from_env().map_err(super::BadConfiguration::new)?;
     let database = Database::open(&config).await?;
     let conn = database.connect()?;
     let scheduled = args.at.unwrap_or_else(|| most_recent_digest_at(now()));

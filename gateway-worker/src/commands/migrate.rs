@@ -8,15 +8,7 @@ use anyhow::Context;
 use crate::db::{config::DatabaseConfig, connect::Database, migrate};
 
 pub async fn main() -> anyhow::Result<ExitCode> {
-    let config = match DatabaseConfig::from_env() {
-        Ok(config) => config,
-        Err(error) => {
-            // Bad configuration exits with 2, as every subcommand does, so scripts can tell
-            // "fix the environment" from "the database failed".
-            eprintln!("gateway-worker: {error}");
-            return Ok(ExitCode::from(2));
-        }
-    };
+    let config = DatabaseConfig::from_env().map_err(super::BadConfiguration::new)?;
     let database = Database::open(&config).await?;
     let conn = database.connect()?;
     let report = migrate::apply(&conn, &migrate::embedded())

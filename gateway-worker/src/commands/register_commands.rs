@@ -21,13 +21,7 @@ pub struct Args {
 }
 
 pub async fn main(args: Args) -> anyhow::Result<ExitCode> {
-    let config = match RegisterConfig::from_env() {
-        Ok(config) => config,
-        Err(error) => {
-            eprintln!("gateway-worker: {error}");
-            return Ok(ExitCode::from(2));
-        }
-    };
+    let config = RegisterConfig::from_env().map_err(super::BadConfiguration::new)?;
     let rest = RestClient::new(&config.api_base, &config.token, RetryPolicy::default())?;
     let body = serde_json::to_value(&COMMANDS).context("encoding the command definitions")?;
     let guild = args.guild.map(Id::from);

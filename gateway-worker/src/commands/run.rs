@@ -27,13 +27,7 @@ use crate::{health, lease, shutdown};
 const REACTIONS_GRACE: Duration = Duration::from_secs(5);
 
 pub async fn main() -> anyhow::Result<ExitCode> {
-    let config = match WorkerConfig::from_env() {
-        Ok(config) => config,
-        Err(error) => {
-            eprintln!("gateway-worker: {error}");
-            return Ok(ExitCode::from(2));
-        }
-    };
+    let config = WorkerConfig::from_env().map_err(super::BadConfiguration::new)?;
     let shutdown = shutdown::listen().context("listening for SIGTERM and SIGINT")?;
     let health_listener = health::bind(config.health_addr).await?;
     let database = Arc::new(Database::open(&config.database).await?);
