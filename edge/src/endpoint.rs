@@ -75,6 +75,9 @@ fn settings(env: &Env) -> Result<Rc<Settings>, ConfigError> {
 }
 
 fn rejection(rejection: &Rejection) -> worker::Result<Response> {
+    if rejection.status() >= 500 {
+        worker::console_error!("interactions: {rejection}");
+    }
     let response = plain(rejection.status(), &rejection.to_string())?;
     if *rejection == Rejection::MethodNotAllowed {
         response.headers().set("allow", "POST")?;

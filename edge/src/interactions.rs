@@ -47,7 +47,8 @@ impl Rejection {
             Self::MissingHeader(_)
             | Self::MalformedTimestamp
             | Self::Replay
-            | Self::Signature(_) => 401,
+            | Self::Signature(VerifyError::MalformedSignature | VerifyError::Mismatch) => 401,
+            Self::Signature(VerifyError::NoVerifier) => 500,
             Self::MalformedBody(_) => 400,
         }
     }

@@ -29,6 +29,7 @@ async fn fetch(request: Request, env: Env, ctx: Context) -> worker::Result<Respo
     match interactions::request_path(&url) {
         interactions::PATH => endpoint::interactions(request, env, ctx).await,
         self_test::PATH if self_test::enabled(&env) => self_test::serve(request).await,
+        self_test::TRAP_PATH if self_test::enabled(&env) => self_test::trap(),
         _ => endpoint::plain(404, "not found"),
     }
 }

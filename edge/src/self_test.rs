@@ -1,13 +1,18 @@
-//! A test-only route that runs both Ed25519 implementations on the same inputs inside the
-//! Workers runtime, so the end-to-end suite can hold them to the same answers. It exists
-//! only when the `SELF_TEST_ROUTES` var is `"enabled"` (never in wrangler.toml).
+//! A test-only route that answers Ed25519 cases with the runtime's WebCrypto, so the
+//! end-to-end suite can hold it to the answers of `verify::portable` (run natively by the
+//! suite, the same code native builds verify with). It exists only when the
+//! `SELF_TEST_ROUTES` var is `"enabled"` (never in wrangler.toml), as does a route that
+//! traps on purpose.
 
 use serde::{Deserialize, Serialize};
 use worker::{Env, Request, Response};
 
-use crate::verify::{self, VerifyError, portable, webcrypto};
+use crate::verify::{self, VerifyError, webcrypto};
 
 pub const PATH: &str = "/__self-test/ed25519";
+/// Panics (a trap in this `panic = "abort"` build), so the suite can check that the next
+/// request is served by a fresh instance (edge/worker-shim.js).
+pub const TRAP_PATH: &str = "/__self-test/trap";
 
 pub fn enabled(env: &Env) -> bool {
     env.var("SELF_TEST_ROUTES")
@@ -23,9 +28,12 @@ struct Case {
 }
 
 #[derive(Serialize)]
-struct Answers {
+struct Answer {
     webcrypto: String,
-    portable: String,
+}
+
+pub fn trap() -> ! {
+    panic!("the self-test trap route was called");
 }
 
 pub async fn serve(mut request: Request) -> worker::Result<Response> {
@@ -37,33 +45,25 @@ pub async fn serve(mut request: Request) -> worker::Result<Response> {
     Response::from_json(&answers)
 }
 
-async fn answer(case: &Case) -> Answers {
+async fn answer(case: &Case) -> Answer {
     let Some(key) = hex::decode(&case.public_key)
         .ok()
         .and_then(|bytes| ed25519_compact::PublicKey::from_slice(&bytes).ok())
     else {
-        return Answers {
+        return Answer {
             webcrypto: "bad key".to_owned(),
-            portable: "bad key".to_owned(),
         };
     };
-    let signature = match verify::decode_signature(&case.signature) {
-        Ok(signature) => signature,
-        Err(error) => {
-            return Answers {
-                webcrypto: describe(Err(error)),
-                portable: describe(Err(error)),
-            };
+    let webcrypto = match verify::decode_signature(&case.signature) {
+        Err(error) => describe(Err(error)),
+        Ok(signature) => {
+            match webcrypto::check(&key, &signature, &case.timestamp, case.body.as_bytes()).await {
+                Ok(answer) => describe(answer),
+                Err(webcrypto::Unavailable) => "unavailable".to_owned(),
+            }
         }
     };
-    let body = case.body.as_bytes();
-    Answers {
-        webcrypto: match webcrypto::check(&key, &signature, &case.timestamp, body).await {
-            Ok(answer) => describe(answer),
-            Err(webcrypto::Unavailable) => "unavailable".to_owned(),
-        },
-        portable: describe(portable::check(&key, &signature, &case.timestamp, body)),
-    }
+    Answer { webcrypto }
 }
 
 fn describe(answer: Result<(), VerifyError>) -> String {

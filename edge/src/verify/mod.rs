@@ -3,9 +3,15 @@
 //!
 //! [`verify`] is the one function that decides. In the Worker it asks the runtime's own
 //! Ed25519 (WebCrypto), which is about four times faster than Ed25519 compiled to wasm;
-//! natively, and in a runtime without Ed25519 in WebCrypto, it uses [`portable`]
-//! (`ed25519-compact`). The end-to-end suite holds the two to the same answers inside
-//! workerd, over valid, tampered, malformed, non-canonical and small-order-R signatures.
+//! natively it uses [`portable`] (`ed25519-compact`). The end-to-end suite holds the two to
+//! the same answers, WebCrypto inside workerd against `portable` natively, over valid,
+//! tampered, malformed, non-canonical and small-order-R signatures.
+//!
+//! The Worker carries no Ed25519 code of its own by default: workerd and Cloudflare's
+//! runtime both have Ed25519 in WebCrypto, and the portable code would add about a sixth to
+//! the Worker's download and start-up. For a runtime without it, build the Worker with the
+//! `portable-fallback` feature; without that feature such a runtime answers every
+//! interaction with a 500 whose log line says so, rather than refusing them as forgeries.
 //!
 //! Where they would differ, the input never reaches them: workerd's WebCrypto accepts forged
 //! signatures under a small-order public key, so `config` refuses such keys. (The other known
@@ -15,6 +21,7 @@
 use ed25519_compact::PublicKey;
 use thiserror::Error;
 
+#[cfg(any(not(target_arch = "wasm32"), feature = "portable-fallback"))]
 pub mod portable;
 #[cfg(target_arch = "wasm32")]
 pub mod webcrypto;
@@ -22,13 +29,19 @@ pub mod webcrypto;
 /// Ed25519 signatures are 64 bytes, sent as 128 hex characters.
 pub const SIGNATURE_HEX_LEN: usize = 128;
 
-/// Why a request's signature was refused. Every variant is a `401` to Discord.
+/// Why a request's signature was not accepted.
 #[derive(Clone, Copy, Debug, Error, PartialEq, Eq)]
 pub enum VerifyError {
     #[error("the signature header is not 128 hex characters")]
     MalformedSignature,
     #[error("the signature does not match the timestamp and body")]
     Mismatch,
+    /// Not the request's fault: this Worker was built without `portable-fallback` and its
+    /// runtime has no Ed25519 in WebCrypto (or refused the key), so nothing can be checked.
+    #[error(
+        "this runtime has no Ed25519 in WebCrypto; build the Worker with the `portable-fallback` feature"
+    )]
+    NoVerifier,
 }
 
 /// Checks that `signature_hex` signs `timestamp ‖ body` under `key`.
@@ -43,7 +56,10 @@ pub async fn verify(
     if let Ok(answer) = webcrypto::check(key, &signature, timestamp, body).await {
         return answer;
     }
-    portable::check(key, &signature, timestamp, body)
+    #[cfg(any(not(target_arch = "wasm32"), feature = "portable-fallback"))]
+    return portable::check(key, &signature, timestamp, body);
+    #[cfg(all(target_arch = "wasm32", not(feature = "portable-fallback")))]
+    return Err(VerifyError::NoVerifier);
 }
 
 /// Decodes the header; exactly 128 hex characters (either case), nothing else.
