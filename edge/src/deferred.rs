@@ -10,11 +10,11 @@ use std::time::Duration;
 use futures_channel::oneshot;
 use futures_util::future::{Either, select};
 use shiptrack_core::response::{InteractionResponse, WebhookEdit};
-use worker::{Context, Delay, Fetch, Headers, Method, Request, RequestInit};
+use worker::{Context, Delay};
 
 use crate::commands::{Answer, Interim, Query};
 use crate::config::Settings;
-use crate::hrana;
+use crate::{fetch, hrana};
 
 /// Leaves a second of Discord's three for the network between Discord and the Worker.
 pub const DEFER_AFTER: Duration = Duration::from_secs(2);
@@ -74,19 +74,16 @@ fn query_lost() -> InteractionResponse {
 /// Replaces the deferred "thinking…" with the answer. Failures are logged: the interaction
 /// token lives 15 minutes and nothing else can reach the member.
 async fn edit_original(url: &str, edit: &WebhookEdit) {
-    let sent = async {
-        let headers = Headers::new();
-        headers.set("content-type", "application/json")?;
-        let mut init = RequestInit::new();
-        init.with_method(Method::Patch)
-            .with_headers(headers)
-            .with_body(Some(serde_json::to_string(edit)?.into()));
-        let response = Fetch::Request(Request::new_with_init(url, &init)?)
-            .send()
-            .await?;
-        Ok::<u16, worker::Error>(response.status_code())
+    let sent = match serde_json::to_string(edit) {
+        Ok(body) => {
+            let headers = [("content-type", "application/json")];
+            fetch::send("PATCH", url, &headers, &body)
+                .await
+                .map(|reply| reply.status)
+        }
+        Err(error) => Err(error.to_string()),
     };
-    match sent.await {
+    match sent {
         Ok(status) if (200..300).contains(&status) => {}
         Ok(status) => {
             worker::console_error!("finishing a deferred answer: Discord answered {status}")

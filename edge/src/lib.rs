@@ -2,7 +2,7 @@
 //!
 //! The `#[event]` functions below only route; the decisions live in plain modules that build
 //! and test natively (`config`, `verify`, `interactions`, `commands`, `hrana`, `digest`), and the
-//! runtime glue (`endpoint`, `deferred`, `self_test`, `hrana::http`, `verify::webcrypto`,
+//! runtime glue (`endpoint`, `deferred`, `fetch`, `self_test`, `hrana::http`, `verify::webcrypto`,
 //! `digest::scheduled`, `digest::runtime`) exists only in the wasm build.
 
 pub mod commands;
@@ -16,6 +16,8 @@ pub mod verify;
 mod deferred;
 #[cfg(target_arch = "wasm32")]
 mod endpoint;
+#[cfg(target_arch = "wasm32")]
+mod fetch;
 #[cfg(target_arch = "wasm32")]
 mod self_test;
 

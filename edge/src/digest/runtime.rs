@@ -4,11 +4,12 @@
 use std::time::Duration;
 
 use libsql_hrana::proto::Stmt;
-use worker::{Delay, Fetch, Headers, Method, Request, RequestInit, js_sys};
+use worker::{Delay, js_sys};
 
 use super::post::{self, NewMessage, Reply};
 use super::run::Io;
 use crate::config::Settings;
+use crate::fetch;
 use crate::hrana::{self, DbError, StmtResult};
 
 /// Discord asks every bot to say who it is: `DiscordBot (url, version)`.
@@ -30,38 +31,21 @@ impl Io for WorkerIo<'_> {
     }
 
     async fn post(&self, channel_id: u64, message: &NewMessage) -> Result<Reply, String> {
-        let failed = |error: worker::Error| error.to_string();
         let body = serde_json::to_string(message).map_err(|error| error.to_string())?;
-        let headers = Headers::new();
-        headers
-            .set(
-                "authorization",
-                &format!("Bot {}", self.settings.discord_bot_token),
-            )
-            .map_err(failed)?;
-        headers
-            .set("content-type", "application/json")
-            .map_err(failed)?;
-        headers.set("user-agent", USER_AGENT).map_err(failed)?;
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post)
-            .with_headers(headers)
-            .with_body(Some(body.into()));
+        let authorization = format!("Bot {}", self.settings.discord_bot_token);
+        let headers = [
+            ("authorization", authorization.as_str()),
+            ("content-type", "application/json"),
+            ("user-agent", USER_AGENT),
+        ];
         let url = format!(
             "{}{}",
             self.settings.discord_api_base,
             post::path(channel_id)
         );
-        let request = Request::new_with_init(&url, &init).map_err(failed)?;
-        let mut response = Fetch::Request(request).send().await.map_err(failed)?;
-        let status = response.status_code();
-        let headers = response.headers().clone();
-        let body = response.text().await.map_err(failed)?;
-        Ok(Reply::read(
-            status,
-            |name| headers.get(name).ok().flatten(),
-            body,
-        ))
+        let mut reply = fetch::send("POST", &url, &headers, &body).await?;
+        let body = std::mem::take(&mut reply.body);
+        Ok(Reply::read(reply.status, |name| reply.header(name), body))
     }
 
     async fn sleep(&self, duration: Duration) {
