@@ -8,10 +8,13 @@
 //! The body is read into the small structs of [`wire`], which name only the fields ShipTrack
 //! uses, not into twilight-model's full `Interaction`: deserialising that (messages, channels,
 //! members, components, all of it) was over half of the Worker's gzipped wasm, which every cold
-//! start pays for. twilight-model still gives the ids, permissions, timestamp and enum types,
-//! and the tests read Discord's documented payloads both ways to hold the two to one answer.
+//! start pays for. twilight-model still gives the ids, permissions and enum types (timestamps
+//! are read by [`crate::timestamp`]), and the tests read Discord's documented payloads both
+//! ways to hold the two to one answer.
 
 use std::fmt;
+
+use chrono::{DateTime, Utc};
 
 use serde::{
     Deserialize, Deserializer,
@@ -29,7 +32,6 @@ use twilight_model::{
             UserMarker,
         },
     },
-    util::Timestamp,
 };
 
 use crate::{
@@ -128,7 +130,8 @@ pub struct TargetMessage {
     pub author: NamedUser,
     pub author_is_bot: bool,
     pub content: String,
-    pub timestamp: Timestamp,
+    /// When the message was posted.
+    pub timestamp: DateTime<Utc>,
 }
 
 /// Why an interaction could not be turned into a request.
@@ -278,8 +281,8 @@ mod wire {
                 MessageMarker, UserMarker,
             },
         },
-        util::Timestamp,
     };
+    use chrono::{DateTime, Utc};
 
     /// A command or autocomplete interaction.
     #[derive(Deserialize)]
@@ -411,7 +414,8 @@ mod wire {
         pub author: User,
         pub member: Option<Member>,
         pub content: String,
-        pub timestamp: Timestamp,
+        #[serde(deserialize_with = "crate::timestamp::deserialize")]
+        pub timestamp: DateTime<Utc>,
     }
 }
 
@@ -694,6 +698,7 @@ mod tests {
     use twilight_model::application::interaction::{
         Interaction, InteractionData, application_command::CommandOptionValue,
     };
+    use twilight_model::util::Timestamp;
 
     const GUILD: &str = "290926798626357999";
     const CHANNEL: &str = "645027906669510667";
@@ -1247,7 +1252,7 @@ mod tests {
                 },
                 author_is_bot: false,
                 content: "we just launched https://example.com 🚀".to_owned(),
-                timestamp: Timestamp::parse("2021-07-22T15:42:57.744000+00:00").unwrap(),
+                timestamp: DateTime::from_timestamp_millis(1_626_968_577_744).unwrap(),
             })
         );
     }
@@ -1264,7 +1269,11 @@ mod tests {
             let Command::LogAsLaunch(target) = command_of(&value) else {
                 panic!()
             };
-            assert_eq!(target.timestamp, Timestamp::parse(sent).unwrap(), "{sent}");
+            assert_eq!(
+                target.timestamp.timestamp_micros(),
+                Timestamp::parse(sent).unwrap().as_micros(),
+                "{sent}"
+            );
         }
         let mut message = documented_message(user("1", "ian", None));
         message["timestamp"] = json!("last Tuesday");
@@ -1411,7 +1420,10 @@ mod tests {
                     );
                     assert_eq!(target.author_is_bot, message.author.bot);
                     assert_eq!(target.content, message.content);
-                    assert_eq!(target.timestamp, message.timestamp);
+                    assert_eq!(
+                        target.timestamp.timestamp_micros(),
+                        message.timestamp.as_micros()
+                    );
                 }
                 Command::Ship { .. } => {}
                 other => panic!("unexpected command {other:?}"),

@@ -11,5 +11,7 @@ pub mod markdown;
 pub mod period;
 pub mod replies;
 pub mod response;
+pub mod seconds;
 pub mod sql;
+pub mod timestamp;
 pub mod week;

@@ -41,7 +41,7 @@ pub fn plan(invocation: &CommandInvocation, message: &TargetMessage) -> Plan {
             text(sql::LaunchSource::ContextMenu.as_str()),
             text(message.id.to_string()),
             // The message's own time, so the launch lands in the week it was posted.
-            integer(message.timestamp.as_micros() / 1000),
+            integer(message.timestamp.timestamp_millis()),
         ],
     );
     Plan::query(

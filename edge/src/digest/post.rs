@@ -13,7 +13,7 @@ use std::fmt;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use shiptrack_core::week::WeekKey;
+use shiptrack_core::{seconds, week::WeekKey};
 
 /// The route a message is posted to, below `DISCORD_API_BASE`.
 pub fn path(channel_id: u64) -> String {
@@ -95,7 +95,7 @@ pub struct Reply {
 impl Reply {
     /// Reads the headers through `header` (names in lower case).
     pub fn read(status: u16, header: impl Fn(&str) -> Option<String>, body: String) -> Self {
-        let seconds = |name: &str| header(name).and_then(|value| parse_seconds(&value));
+        let seconds = |name: &str| header(name).and_then(|value| seconds::parse(&value));
         Self {
             status,
             remaining: header("x-ratelimit-remaining").and_then(|value| value.trim().parse().ok()),
@@ -104,10 +104,6 @@ impl Reply {
             body,
         }
     }
-}
-
-fn parse_seconds(value: &str) -> Option<Duration> {
-    Duration::try_from_secs_f64(value.trim().parse().ok()?).ok()
 }
 
 /// What one post came to.
