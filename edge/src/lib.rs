@@ -27,8 +27,8 @@ use worker::{Context, Env, Request, Response, event};
 #[cfg(target_arch = "wasm32")]
 #[event(fetch)]
 async fn fetch(request: Request, env: Env, ctx: Context) -> worker::Result<Response> {
-    let url = request.inner().url();
-    match interactions::request_path(&url) {
+    // The worker crate has already read the path from the URL (query and fragment dropped).
+    match request.path().as_str() {
         interactions::PATH => endpoint::interactions(request, env, ctx).await,
         self_test::PATH if self_test::enabled(&env) => self_test::serve(request).await,
         self_test::TRAP_PATH if self_test::enabled(&env) => self_test::trap(),
