@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
+use shiptrack_core::seconds;
 use tokio::time::Instant;
 
 /// What one response said about its rate limit.
@@ -27,7 +28,7 @@ impl RateLimitHeaders {
         Self {
             bucket: text("x-ratelimit-bucket").map(str::to_owned),
             remaining: text("x-ratelimit-remaining").and_then(|value| value.parse().ok()),
-            reset_after: text("x-ratelimit-reset-after").and_then(parse_seconds),
+            reset_after: text("x-ratelimit-reset-after").and_then(seconds::parse),
             global: text("x-ratelimit-global")
                 .is_some_and(|value| value.eq_ignore_ascii_case("true")),
         }
@@ -61,20 +62,12 @@ impl RetryAfter {
         let wait = parsed
             .as_ref()
             .and_then(|body| Duration::try_from_secs_f64(body.retry_after).ok())
-            .or_else(|| retry_after_header.and_then(parse_seconds))
+            .or_else(|| retry_after_header.and_then(seconds::parse))
             .or(headers.reset_after)
             .unwrap_or(Duration::from_secs(1));
         let global = headers.global || parsed.is_some_and(|body| body.global);
         Self { wait, global }
     }
-}
-
-fn parse_seconds(value: &str) -> Option<Duration> {
-    value
-        .trim()
-        .parse::<f64>()
-        .ok()
-        .and_then(|seconds| Duration::try_from_secs_f64(seconds).ok())
 }
 
 /// One bucket's budget as last reported.
