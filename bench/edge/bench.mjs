@@ -6,7 +6,8 @@
 //   - module instantiation in V8 (fresh Node 22 processes; workerd runs the same engine);
 //   - p50/p99 latency and CPU per request of N signed PINGs, through `wrangler dev` and on bare
 //     `workerd serve`, and of N signed /ship commands (Rust only) writing to a local dev-db;
-// then prints the ratios Rust / reference. Everything listens on loopback; every process
+// then prints the ratios Rust / reference. The PINGs of the two alternate in rounds, so the
+// ratios hold when other work on the machine comes and goes. Everything listens on loopback; every process
 // started here is ended here, by process group.
 //
 // Usage: node bench/edge/bench.mjs --testkit PATH --gateway-worker PATH [--requests N]
@@ -185,27 +186,57 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-// N requests one after another (Discord does not pipeline an endpoint's requests); returns
-// p50/p99 latency in ms and CPU per request in µs of the serving process group.
-async function measure(target, make, expectType) {
+// Requests go one after another (Discord does not pipeline an endpoint's requests). A
+// target is first checked (the right answer) and warmed up.
+async function prepare(target, make, expectType) {
   const url = `${target.url}/interactions`;
   const check = await send(url, make(-1));
   if (check.status !== 200 || JSON.parse(check.text).type !== expectType) {
     throw new Error(`${target.name} answered ${check.status} ${check.text}`);
   }
   for (let i = 0; i < warmup; i++) await send(url, make(i));
-  const prepared = Array.from({ length: requests }, (_, i) => make(i));
-  const latencies = [];
-  const cpuBefore = groupCpuSeconds(target.pgid);
+  return { target, url, make, latencies: [], cpuSeconds: 0, sent: 0 };
+}
+
+// Sends `count` more requests to a prepared target, adding their latencies and the CPU
+// time of the serving process group.
+async function runBatch(run, count) {
+  const prepared = Array.from({ length: count }, (_, i) => run.make(run.sent + i));
+  const cpuBefore = groupCpuSeconds(run.target.pgid);
   for (const request of prepared) {
     const started = performance.now();
-    const { status } = await send(url, request);
-    latencies.push(performance.now() - started);
-    if (status !== 200) throw new Error(`${target.name} answered ${status}`);
+    const { status } = await send(run.url, request);
+    run.latencies.push(performance.now() - started);
+    if (status !== 200) throw new Error(`${run.target.name} answered ${status}`);
   }
-  const cpu = groupCpuSeconds(target.pgid) - cpuBefore;
-  latencies.sort((a, b) => a - b);
-  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpuUs: (cpu / requests) * 1e6 };
+  run.cpuSeconds += groupCpuSeconds(run.target.pgid) - cpuBefore;
+  run.sent += count;
+}
+
+// p50/p99 latency in ms and CPU per request in µs.
+function summary(run) {
+  const latencies = [...run.latencies].sort((a, b) => a - b);
+  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpuUs: (run.cpuSeconds / run.sent) * 1e6 };
+}
+
+async function measure(target, make, expectType) {
+  const run = await prepare(target, make, expectType);
+  await runBatch(run, requests);
+  return summary(run);
+}
+
+// The Rust Worker and the reference take turns in ROUNDS batches each (who goes first
+// alternating), so load that comes and goes on this shared machine during the run falls on
+// both alike and their ratio stays meaningful.
+const ROUNDS = 10;
+async function measurePair(rustTarget, referenceTarget, make, expectType) {
+  const rust = await prepare(rustTarget, make, expectType);
+  const reference = await prepare(referenceTarget, make, expectType);
+  const batch = Math.ceil(requests / ROUNDS);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const run of round % 2 === 0 ? [rust, reference] : [reference, rust]) await runBatch(run, batch);
+  }
+  return { rust: summary(rust), reference: summary(reference) };
 }
 
 // The database alone: one insert per pipeline sent straight to the dev-db, so the /ship
@@ -362,13 +393,14 @@ async function main() {
 
   const database = await measureDatabase(databaseUrl);
   const results = {};
-  for (const [key, target] of Object.entries(targets)) {
-    results[key] = { ping: await measure(target, ping, 1) };
-    if (key.startsWith('rust')) results[key].ship = await measure(target, ship, 4);
+  for (const [rustKey, referenceKey] of [['rustWrangler', 'referenceWrangler'], ['rustWorkerd', 'referenceWorkerd']]) {
+    const pings = await measurePair(targets[rustKey], targets[referenceKey], ping, 1);
+    results[rustKey] = { ping: pings.rust, ship: await measure(targets[rustKey], ship, 4) };
+    results[referenceKey] = { ping: pings.reference };
   }
 
   const line = (label, value) => console.log(`${label.padEnd(44)} ${value}`);
-  console.log(`\nShipTrack edge benchmark: ${requests} sequential requests per run after ${warmup} warm-up, loopback, workerd ${compatibilityDate}`);
+  console.log(`\nShipTrack edge benchmark: ${requests} sequential requests per target after ${warmup} warm-up (PINGs: Rust and reference alternating in ${ROUNDS} rounds), loopback, workerd ${compatibilityDate}`);
   console.log('\nsize (gzip -9)');
   line('  Rust Worker: wasm + JS glue', `${kb(sizes.rust)} (wasm ${kb(sizes.wasm)}, glue ${kb(sizes.glue)}); target ≤ 150 KB`);
   line('  JavaScript reference bundle', kb(sizes.reference));
