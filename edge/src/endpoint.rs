@@ -6,37 +6,34 @@ use std::cell::OnceCell;
 use std::rc::Rc;
 
 use chrono::DateTime;
-use worker::{Context, Env, Method, Request, Response, js_sys};
+use worker::web_sys::{Request, Response};
+use worker::{Context, Env, js_sys};
 
 use crate::commands::{self, Plan};
 use crate::config::{ConfigError, Settings};
 use crate::deferred;
 use crate::interactions::{self, Rejection};
+use crate::web;
 
-pub async fn interactions(
-    mut request: Request,
-    env: Env,
-    ctx: Context,
-) -> worker::Result<Response> {
-    if request.method() != Method::Post {
+pub async fn interactions(request: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    if request.method() != "POST" {
         return rejection(&Rejection::MethodNotAllowed);
     }
     let settings = match settings(&env) {
         Ok(settings) => settings,
         Err(error) => {
             worker::console_error!("configuration: {error}");
-            return plain(500, &format!("ShipTrack is misconfigured: {error}"));
+            return web::plain(500, &format!("ShipTrack is misconfigured: {error}"));
         }
     };
-    let headers = request.headers();
-    if let Err(rejected) =
-        interactions::check_declared_length(headers.get("content-length")?.as_deref())
-    {
+    if let Err(rejected) = interactions::check_declared_length(
+        web::header(&request, "content-length")?.as_deref(),
+    ) {
         return rejection(&rejected);
     }
-    let signature = headers.get(interactions::SIGNATURE_HEADER)?;
-    let timestamp = headers.get(interactions::TIMESTAMP_HEADER)?;
-    let body = request.bytes().await?;
+    let signature = web::header(&request, interactions::SIGNATURE_HEADER)?;
+    let timestamp = web::header(&request, interactions::TIMESTAMP_HEADER)?;
+    let body = web::body(&request).await?;
     let now_ms = js_sys::Date::now() as i64;
     let authenticated = interactions::authenticate(
         &settings.discord_public_key,
@@ -56,7 +53,7 @@ pub async fn interactions(
         Ok(Plan::Query(query)) => deferred::answer(query, &settings, &ctx).await,
         Err(rejected) => return rejection(&rejected),
     };
-    json(serde_json::to_string(&response)?)
+    web::json(&serde_json::to_string(&response)?)
 }
 
 thread_local! {
@@ -78,19 +75,14 @@ fn rejection(rejection: &Rejection) -> worker::Result<Response> {
     if rejection.status() >= 500 {
         worker::console_error!("interactions: {rejection}");
     }
-    let response = plain(rejection.status(), &rejection.to_string())?;
-    if *rejection == Rejection::MethodNotAllowed {
-        response.headers().set("allow", "POST")?;
-    }
-    Ok(response)
-}
-
-pub fn plain(status: u16, text: &str) -> worker::Result<Response> {
-    Ok(Response::ok(text)?.with_status(status))
-}
-
-fn json(body: String) -> worker::Result<Response> {
-    let response = Response::ok(body)?;
-    response.headers().set("content-type", "application/json")?;
-    Ok(response)
+    let allow: &[(&str, &str)] = match rejection {
+        Rejection::MethodNotAllowed => &[("allow", "POST")],
+        _ => &[],
+    };
+    web::respond(
+        rejection.status(),
+        "text/plain;charset=UTF-8",
+        &rejection.to_string(),
+        allow,
+    )
 }

@@ -54,6 +54,14 @@ impl Rejection {
     }
 }
 
+/// The path of a request URL (`https://host/path?query` → `/path`), read without a URL parser:
+/// the `url` crate's IDNA tables would cost the Worker tens of kilobytes for one slice.
+pub fn request_path(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(url, |at| &url[at + 3..]);
+    let path = after_scheme.find('/').map_or("/", |at| &after_scheme[at..]);
+    path.split(['?', '#']).next().unwrap_or("/")
+}
+
 /// Refuses a body before it is read when its declared length is already over the cap.
 pub fn check_declared_length(content_length: Option<&str>) -> Result<(), Rejection> {
     match content_length.and_then(|value| value.trim().parse::<u64>().ok()) {
@@ -124,6 +132,20 @@ mod tests {
         body: &[u8],
     ) -> Result<(), Rejection> {
         block_on(authenticate(&pair().pk, signature, timestamp, body, NOW))
+    }
+
+    #[test]
+    fn the_path_is_read_from_the_request_url() {
+        assert_eq!(
+            request_path("https://edge.example/interactions"),
+            "/interactions"
+        );
+        assert_eq!(
+            request_path("http://127.0.0.1:8787/interactions?x=1#f"),
+            "/interactions"
+        );
+        assert_eq!(request_path("http://127.0.0.1:8787"), "/");
+        assert_eq!(request_path("https://edge.example/"), "/");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //!
 //! The `#[event]` functions below only route; the decisions live in plain modules that build
 //! and test natively (`config`, `verify`, `interactions`, `commands`, `hrana`, `digest`), and the
-//! runtime glue (`endpoint`, `deferred`, `fetch`, `self_test`, `hrana::http`, `verify::webcrypto`,
+//! runtime glue (`endpoint`, `web`, `deferred`, `fetch`, `self_test`, `hrana::http`, `verify::webcrypto`,
 //! `digest::scheduled`, `digest::runtime`) exists only in the wasm build.
 
 pub mod commands;
@@ -20,19 +20,22 @@ mod endpoint;
 mod fetch;
 #[cfg(target_arch = "wasm32")]
 mod self_test;
+#[cfg(target_arch = "wasm32")]
+mod web;
 
 #[cfg(target_arch = "wasm32")]
-use worker::{Context, Env, Request, Response, event};
+use worker::web_sys::{Request, Response};
+#[cfg(target_arch = "wasm32")]
+use worker::{Context, Env, event};
 
 #[cfg(target_arch = "wasm32")]
 #[event(fetch)]
 async fn fetch(request: Request, env: Env, ctx: Context) -> worker::Result<Response> {
-    // The worker crate has already read the path from the URL (query and fragment dropped).
-    match request.path().as_str() {
+    match interactions::request_path(&request.url()) {
         interactions::PATH => endpoint::interactions(request, env, ctx).await,
         self_test::PATH if self_test::enabled(&env) => self_test::serve(request).await,
         self_test::TRAP_PATH if self_test::enabled(&env) => self_test::trap(),
-        _ => endpoint::plain(404, "not found"),
+        _ => web::plain(404, "not found"),
     }
 }
 

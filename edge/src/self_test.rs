@@ -5,9 +5,11 @@
 //! traps on purpose.
 
 use serde::{Deserialize, Serialize};
-use worker::{Env, Request, Response};
+use worker::Env;
+use worker::web_sys::{Request, Response};
 
 use crate::verify::{self, VerifyError, webcrypto};
+use crate::web;
 
 pub const PATH: &str = "/__self-test/ed25519";
 /// Panics (a trap in this `panic = "abort"` build), so the suite can check that the next
@@ -36,13 +38,13 @@ pub fn trap() -> ! {
     panic!("the self-test trap route was called");
 }
 
-pub async fn serve(mut request: Request) -> worker::Result<Response> {
-    let cases: Vec<Case> = serde_json::from_slice(&request.bytes().await?)?;
+pub async fn serve(request: Request) -> worker::Result<Response> {
+    let cases: Vec<Case> = serde_json::from_slice(&web::body(&request).await?)?;
     let mut answers = Vec::with_capacity(cases.len());
     for case in cases {
         answers.push(answer(&case).await);
     }
-    Response::from_json(&answers)
+    web::json(&serde_json::to_string(&answers)?)
 }
 
 async fn answer(case: &Case) -> Answer {
