@@ -13,9 +13,10 @@
 //! burst of N events as fast as the simulator makes them (10% launches). Printed: burst events
 //! per second, CPU time per burst event (user + system, which other load on the machine
 //! disturbs far less than the rate), peak RSS (`VmHWM`) after the paced stream and after the
-//! burst, and the ratios
+//! burst, the CPU time this process (the simulator) spent per burst event, and the ratios
 //! gateway-worker / twilight; each the median of `--runs` runs, the consumers alternating,
-//! because the simulator shares this machine's two cores with whichever consumer runs.
+//! because the simulator shares this machine's two cores with whichever consumer runs; then
+//! the received ratio of each run's pair.
 //!
 //! Usage: `bench_gateway --worker PATH --twilight-plain PATH --twilight-zlib PATH
 //! [--events N] [--rate PER_SECOND] [--paced-seconds S] [--runs R]`.
@@ -33,6 +34,12 @@ use tokio::sync::mpsc;
 
 /// How long any one phase may take before the benchmark gives up.
 const PHASE_LIMIT: Duration = Duration::from_secs(300);
+/// How often the worker's counters are read while it is measured. Each read is an HTTP request
+/// that the worker serves and this process makes, on the runtime that also runs the simulator,
+/// so reading every few milliseconds would take CPU from both during the worker's runs only
+/// (the reference consumer reports on stdout, a line per thousand events). The moment the
+/// worker reached the target is interpolated between two reads instead.
+const POLL_EVERY: Duration = Duration::from_millis(20);
 
 struct Options {
     worker: String,
@@ -84,6 +91,10 @@ struct Figures {
     received_per_second: f64,
     /// CPU time (user + system) the consumer spent per burst event.
     cpu_us_per_event: f64,
+    /// CPU time this process (the simulator, and the driver reading the consumer's progress)
+    /// spent per burst event, until the consumer had received them: the simulator serves the
+    /// worker's reactions too, on the same two cores that stream the events.
+    sim_cpu_us_per_event: f64,
     /// `None` for the reference consumer, which stores nothing.
     stored_per_second: Option<f64>,
     paced_peak_rss_kib: u64,
@@ -218,15 +229,29 @@ impl WorkerProbe {
     }
 
     /// Polls until the stream `sent` after `base` is received and then stored; returns when
-    /// each happened.
+    /// each happened. The moment of receipt is interpolated between the last read below the
+    /// target and the first at or above it, as if events arrived at an even rate between them.
     async fn wait_through(&self, base: Counters, sent: &Sent, log: &Path) -> (Instant, Instant) {
         let deadline = Instant::now() + PHASE_LIMIT;
+        let target = base.events + sent.count;
+        let mut below: Option<(Instant, u64)> = None;
         let mut received = None;
         loop {
             let counters = self.counters().await;
+            let read_at = Instant::now();
             if let Some(now) = counters {
-                if received.is_none() && now.events >= base.events + sent.count {
-                    received = Some(Instant::now());
+                if received.is_none() {
+                    if now.events >= target {
+                        received = Some(match below {
+                            Some((then, events)) => {
+                                let share = (target - events) as f64 / (now.events - events) as f64;
+                                then + (read_at - then).mul_f64(share)
+                            }
+                            None => read_at,
+                        });
+                    } else {
+                        below = Some((read_at, now.events));
+                    }
                 }
                 if let Some(received) = received
                     && now.launches >= base.launches + sent.launches
@@ -242,7 +267,7 @@ impl WorkerProbe {
                 sent.launches,
                 std::fs::read_to_string(log).unwrap_or_default()
             );
-            tokio::time::sleep(Duration::from_millis(2)).await;
+            tokio::time::sleep(POLL_EVERY).await;
         }
     }
 }
@@ -311,12 +336,17 @@ async fn bench_worker(options: &Options, compression: &str) -> Figures {
 
     let base = probe.counters().await.unwrap();
     let cpu_before = cpu_ticks(pid);
+    let sim_cpu_before = cpu_ticks(std::process::id());
     let started = Instant::now();
     let sent = burst(&sim, options.events);
     let (received, stored) = probe.wait_through(base, &sent, &log_path).await;
     Figures {
         received_per_second: sent.count as f64 / (received - started).as_secs_f64(),
         cpu_us_per_event: cpu_us_per_event(cpu_ticks(pid) - cpu_before, sent.count),
+        sim_cpu_us_per_event: cpu_us_per_event(
+            cpu_ticks(std::process::id()) - sim_cpu_before,
+            sent.count,
+        ),
         stored_per_second: Some(sent.count as f64 / (stored - started).as_secs_f64()),
         paced_peak_rss_kib,
         peak_rss_kib: peak_rss_kib(pid),
@@ -369,6 +399,7 @@ async fn bench_twilight(options: &Options, binary: &str) -> Figures {
     let paced_peak_rss_kib = peak_rss_kib(pid);
 
     let cpu_before = cpu_ticks(pid);
+    let sim_cpu_before = cpu_ticks(std::process::id());
     let started = Instant::now();
     let total = paced + burst(&sim, options.events).count;
     let finished = read_until(Some(total - total % 1000)).await;
@@ -376,6 +407,10 @@ async fn bench_twilight(options: &Options, binary: &str) -> Figures {
     let figures = Figures {
         received_per_second: counted as f64 / (finished - started).as_secs_f64(),
         cpu_us_per_event: cpu_us_per_event(cpu_ticks(pid) - cpu_before, counted),
+        sim_cpu_us_per_event: cpu_us_per_event(
+            cpu_ticks(std::process::id()) - sim_cpu_before,
+            counted,
+        ),
         stored_per_second: None,
         paced_peak_rss_kib,
         peak_rss_kib: peak_rss_kib(pid),
@@ -399,6 +434,7 @@ fn medians(runs: &[Figures]) -> Figures {
     Figures {
         received_per_second: of(&|run| run.received_per_second),
         cpu_us_per_event: of(&|run| run.cpu_us_per_event),
+        sim_cpu_us_per_event: of(&|run| run.sim_cpu_us_per_event),
         stored_per_second: runs[0]
             .stored_per_second
             .map(|_| of(&|run| run.stored_per_second.unwrap_or_default())),
@@ -415,12 +451,13 @@ async fn main() {
         options.rate, options.paced_seconds, options.events, options.runs
     );
     println!(
-        "{:<12} {:<15} {:>13} {:>13} {:>12} {:>15} {:>10}",
+        "{:<12} {:<15} {:>13} {:>13} {:>12} {:>12} {:>15} {:>10}",
         "transport",
         "consumer",
         "received ev/s",
         "stored ev/s",
         "CPU µs/ev",
+        "sim µs/ev",
         "paced peak RSS",
         "peak RSS"
     );
@@ -436,7 +473,7 @@ async fn main() {
         let (worker, twilight) = (medians(&worker_runs), medians(&twilight_runs));
         for (name, figures) in [("gateway-worker", &worker), ("twilight", &twilight)] {
             println!(
-                "{:<12} {:<15} {:>13.0} {:>13} {:>12.1} {:>12.1} MB {:>7.1} MB",
+                "{:<12} {:<15} {:>13.0} {:>13} {:>12.1} {:>12.1} {:>12.1} MB {:>7.1} MB",
                 compression,
                 name,
                 figures.received_per_second,
@@ -444,19 +481,38 @@ async fn main() {
                     .stored_per_second
                     .map_or("-".to_owned(), |rate| format!("{rate:.0}")),
                 figures.cpu_us_per_event,
+                figures.sim_cpu_us_per_event,
                 megabytes(figures.paced_peak_rss_kib),
                 megabytes(figures.peak_rss_kib),
             );
         }
         println!(
-            "{:<12} {:<15} {:>13.2} {:>13.2} {:>12.2} {:>15.2} {:>10.2}",
+            "{:<12} {:<15} {:>13.2} {:>13.2} {:>12.2} {:>12.2} {:>15.2} {:>10.2}",
             compression,
             "ratio w/t",
             worker.received_per_second / twilight.received_per_second,
             worker.stored_per_second.unwrap_or_default() / twilight.received_per_second,
             worker.cpu_us_per_event / twilight.cpu_us_per_event,
+            worker.sim_cpu_us_per_event / twilight.sim_cpu_us_per_event,
             worker.paced_peak_rss_kib as f64 / twilight.paced_peak_rss_kib as f64,
             worker.peak_rss_kib as f64 / twilight.peak_rss_kib as f64,
+        );
+        // Each run's pair (the worker, then twilight right after it) shares the machine's load
+        // of the moment, so its ratio is steadier than the ratio of the medians.
+        let pairs: Vec<String> = worker_runs
+            .iter()
+            .zip(&twilight_runs)
+            .map(|(worker, twilight)| {
+                format!(
+                    "{:.2}",
+                    worker.received_per_second / twilight.received_per_second
+                )
+            })
+            .collect();
+        println!(
+            "{:<12} received ratio of each run: {}",
+            compression,
+            pairs.join(" ")
         );
     }
 }

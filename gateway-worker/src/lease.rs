@@ -54,9 +54,11 @@ async fn try_acquire(
     holder: &str,
     timings: &Timings,
 ) -> Option<Lease> {
+    let (holder, ttl) = (holder.to_owned(), timings.lease_ttl);
     let attempt = async {
         let conn = database.connect()?;
-        stored::acquire_lease(&conn, shard, holder, now_ms(), timings.lease_ttl)
+        database
+            .call(async move { stored::acquire_lease(&conn, shard, &holder, now_ms(), ttl).await })
             .await
             .map_err(anyhow::Error::from)
     };
@@ -149,9 +151,11 @@ pub async fn keep(
 
 /// Gives the lease up on shutdown, so a standby or the next deploy takes over at once.
 pub async fn release(database: &Database, shard: ShardId, holder: &str, timeout: Duration) {
+    let holder = holder.to_owned();
     let attempt = async {
         let conn = database.connect()?;
-        stored::release_lease(&conn, shard, holder)
+        database
+            .call(async move { stored::release_lease(&conn, shard, &holder).await })
             .await
             .map_err(anyhow::Error::from)
     };

@@ -26,10 +26,33 @@ enum Command {
     Digest(shiptrack_gateway_worker::commands::digest::Args),
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+/// One runtime thread unless `TOKIO_WORKER_THREADS` (tokio's own variable) asks for more: a
+/// shard's work per event is a few microseconds, and every database call runs on tokio's
+/// blocking threads, so a second runtime thread mostly adds wake-ups between the two — in
+/// the gateway benchmark, more CPU per event and no more events per second. A process that
+/// runs many shards on a machine with many cores can set the variable.
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if std::env::var_os("TOKIO_WORKER_THREADS").is_none() {
+        builder.worker_threads(1);
+    }
+    builder.enable_all().build()
+}
+
+fn main() -> ExitCode {
     shiptrack_gateway_worker::logging::init();
-    let result = match Cli::parse().command.unwrap_or(Command::Run) {
+    let cli = Cli::parse();
+    match runtime() {
+        Ok(runtime) => runtime.block_on(run(cli)),
+        Err(error) => {
+            eprintln!("gateway-worker: cannot start the async runtime: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command.unwrap_or(Command::Run) {
         Command::Run => shiptrack_gateway_worker::commands::run::main().await,
         Command::Migrate => shiptrack_gateway_worker::commands::migrate::main().await,
         Command::RegisterCommands(args) => {

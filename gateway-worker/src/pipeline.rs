@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 use crate::backoff::Backoff;
 use crate::db::connect::Database;
 use crate::gateway::{ShardEvent, ShardId};
-use crate::launches::record::{Recorded, record};
+use crate::launches::record::{Recorded, Statements, record, record_run};
 use crate::launches::{Effect, LaunchRules};
 use crate::lease::now_ms;
 use crate::metrics::ShardSlot;
@@ -34,6 +34,10 @@ const DATABASE_BACKOFF: Backoff = Backoff::new(Duration::from_millis(200), Durat
 /// Most events stored in one transaction. A burst (a replay after a restart, the spool after
 /// an outage) then costs one commit per run instead of one per launch.
 pub const MAX_RUN: usize = 256;
+/// After a commit, how long the processor lets the next run gather unless a full one is
+/// waiting already: a burst is then stored in a few large transactions instead of one per
+/// handful of events, while a launch after a quiet spell is stored at once.
+const COMMIT_SPACING: Duration = Duration::from_millis(10);
 
 /// One queued step of the shard's event stream.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -140,6 +144,12 @@ impl Queue {
         } else {
             Next::Idle
         })
+    }
+
+    /// A full run is waiting, or nothing more will come: no reason to let the next run gather.
+    fn holds_full_run(&self) -> bool {
+        let state = self.state();
+        state.closed || state.spool.len() >= MAX_RUN
     }
 
     /// Drops the `count` oldest entries, whose effects are stored.
@@ -260,26 +270,38 @@ impl Applier {
     /// nothing stored.
     pub async fn apply(
         &mut self,
-        effects: &[&Effect],
+        effects: Arc<[Effect]>,
         abort: &CancellationToken,
     ) -> Option<Vec<Recorded>> {
+        let statements = if self.database.is_local() {
+            Statements::PreparedInsert
+        } else {
+            Statements::OneByOne
+        };
         let mut failures = 0u32;
         loop {
+            let (effects, reactions) = (effects.clone(), self.reactions.clone());
             let attempt = self
                 .try_once(|conn| async move {
                     let now = now_ms();
-                    let mut recorded = Vec::with_capacity(effects.len());
-                    if let [effect] = effects {
+                    let recorded = if let [effect] = &effects[..] {
                         // One statement is atomic already, and over HTTP a transaction would
                         // cost two more round trips.
-                        recorded.push(record(&conn, effect, now).await?);
-                        return Ok(recorded);
+                        vec![record(&conn, effect, now).await?]
+                    } else {
+                        let transaction = conn.transaction().await?;
+                        let recorded = record_run(&transaction, &effects, now, statements).await?;
+                        transaction.commit().await?;
+                        recorded
+                    };
+                    // Queued the moment the rows are committed, still on the thread that
+                    // committed them: a process killed after the commit loses the 🚀 of the
+                    // launches it had not queued yet, so the gap is kept as short as it can be.
+                    for outcome in &recorded {
+                        if let Recorded::Logged { channel, message } = *outcome {
+                            reactions.react(channel, message);
+                        }
                     }
-                    let transaction = conn.transaction().await?;
-                    for effect in effects {
-                        recorded.push(record(&transaction, effect, now).await?);
-                    }
-                    transaction.commit().await?;
                     Ok(recorded)
                 })
                 .await;
@@ -292,7 +314,6 @@ impl Applier {
                         if let Recorded::Logged { channel, message } = *outcome {
                             self.slot.count_launch_logged();
                             tracing::info!(shard = %self.shard, channel_id = %channel, message_id = %message, "launch logged");
-                            self.reactions.react(channel, message);
                         }
                     }
                     return Some(recorded);
@@ -315,19 +336,17 @@ impl Applier {
     /// Saves the session if it changed; a failure is left for the next save.
     async fn save(&mut self, holder: &str, progress: &mut Progress) -> Option<Saved> {
         let shard = self.shard;
-        let mut snapshot = progress.clone();
+        let holder = holder.to_owned();
+        let snapshot = progress.clone();
         let outcome = self
-            .try_once(|conn| {
-                let snapshot = &mut snapshot;
-                async move {
-                    sessions::save(&conn, shard, holder, snapshot, now_ms())
-                        .await
-                        .map_err(anyhow::Error::from)
-                }
+            .try_once(|conn| async move {
+                let mut snapshot = snapshot;
+                let saved = sessions::save(&conn, shard, &holder, &mut snapshot, now_ms()).await?;
+                Ok((saved, snapshot))
             })
             .await;
         match outcome {
-            Ok(saved) => {
+            Ok((saved, snapshot)) => {
                 *progress = snapshot;
                 Some(saved)
             }
@@ -338,28 +357,31 @@ impl Applier {
         }
     }
 
-    /// One bounded database call on the cached connection, which is dropped after a failure
-    /// so the next attempt starts from a fresh one (a restarted server forgets old streams).
+    /// One bounded database call on the cached connection, off the runtime's threads (see
+    /// [`Database::call`]). The connection is dropped after a failure so the next attempt
+    /// starts from a fresh one (a restarted server forgets old streams).
     async fn try_once<T, F, Fut>(&mut self, call: F) -> anyhow::Result<T>
     where
         F: FnOnce(libsql::Connection) -> Fut,
-        Fut: std::future::Future<Output = anyhow::Result<T>>,
+        Fut: std::future::Future<Output = anyhow::Result<T>> + Send + 'static,
+        T: Send + 'static,
     {
         let conn = match &self.connection {
             Some(conn) => conn.clone(),
             None => {
-                let conn = self.database.connect()?;
+                let conn = self.database.connect_for_event_writes().await?;
                 self.connection = Some(conn.clone());
                 conn
             }
         };
-        let result = match tokio::time::timeout(DATABASE_TIMEOUT, call(conn)).await {
-            Ok(result) => result,
-            Err(_) => Err(anyhow::anyhow!(
-                "no answer within {} s",
-                DATABASE_TIMEOUT.as_secs()
-            )),
-        };
+        let result =
+            match tokio::time::timeout(DATABASE_TIMEOUT, self.database.call(call(conn))).await {
+                Ok(result) => result,
+                Err(_) => Err(anyhow::anyhow!(
+                    "no answer within {} s",
+                    DATABASE_TIMEOUT.as_secs()
+                )),
+            };
         if result.is_err() {
             self.connection = None;
         }
@@ -402,13 +424,19 @@ pub async fn process(
                 queue.done(1, &applier.slot);
             }
             Next::Store(run) => {
-                let effects: Vec<&Effect> = run.iter().map(|(_, effect)| effect).collect();
-                if applier.apply(&effects, abort).await.is_none() {
+                let (count, last_sequence) = (run.len(), run[run.len() - 1].0);
+                let effects = run.into_iter().map(|(_, effect)| effect).collect();
+                if applier.apply(effects, abort).await.is_none() {
                     break Processed::Aborted;
                 }
-                let (last_sequence, _) = run[run.len() - 1];
                 progress.stored_through(last_sequence);
-                queue.done(run.len(), &applier.slot);
+                queue.done(count, &applier.slot);
+                if !queue.holds_full_run() {
+                    tokio::select! {
+                        () = tokio::time::sleep(COMMIT_SPACING) => {}
+                        () = abort.cancelled() => break Processed::Aborted,
+                    }
+                }
             }
             Next::Skip(sequence) => progress.stored_through(sequence),
             Next::Finished => break Processed::Drained,

@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::{SpoolConfig, Timings};
 use crate::db::connect::Database;
 use crate::gateway::{self, Compression, FatalError, IdentifyQueue, ShardConfig, ShardId, Token};
-use crate::launches::LaunchRules;
+use crate::launches::{Effect, LaunchRules};
 use crate::lease;
 use crate::metrics::ShardSlot;
 use crate::pipeline::{self, Applier, Entry, Processed, Queue};
@@ -131,7 +131,9 @@ async fn tenure(
     // Where to pick up: this process's own progress, or the stored session.
     let stored = async {
         let conn = shared.database.connect()?;
-        store::gateway::load_session(&conn, shard)
+        shared
+            .database
+            .call(async move { store::gateway::load_session(&conn, shard).await })
             .await
             .map_err(anyhow::Error::from)
     };
@@ -154,15 +156,15 @@ async fn tenure(
     if !leftovers.is_empty() {
         tracing::info!(%shard, entries = leftovers.len(), "applying events a previous process left in the spool");
     }
-    let effects: Vec<_> = leftovers
-        .iter()
+    let effects: Vec<Effect> = leftovers
+        .into_iter()
         .filter_map(|entry| match entry {
             Entry::Event { effect, .. } => Some(effect),
             Entry::Session(_) => None,
         })
         .collect();
     for run in effects.chunks(pipeline::MAX_RUN) {
-        if applier.apply(run, shutdown).await.is_none() {
+        if applier.apply(run.into(), shutdown).await.is_none() {
             *previous = Some(progress);
             return TenureEnd::Shutdown;
         }

@@ -44,6 +44,10 @@ type Turn<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 /// READY and GUILD_CREATE for big guilds run to many megabytes; tungstenite's default frame
 /// limit (16 MiB) would drop the connection on them.
 const MAX_MESSAGE_SIZE: usize = 64 << 20;
+/// tungstenite zeroes up to this much of its read buffer before every read from the socket.
+/// Its default (128 KiB) costs more than the few dispatches a read returns once the shard
+/// keeps up with the stream; a big payload still arrives whole, over more reads.
+const READ_BUFFER_SIZE: usize = 16 << 10;
 /// How long our close handshake may take; a zombie never answers it.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 /// How long a payload may take to reach the socket before the connection counts as dead.
@@ -302,18 +306,24 @@ impl<'a> Connection<'a> {
                     self.phase.awaiting()
                 ))),
                 Wake::IdentifyTurn => self.identify(&mut socket).await,
+                // tungstenite has checked that a text message is UTF-8.
                 Wake::Message(Some(Ok(Message::Text(text)))) => {
-                    self.on_payload(&mut socket, resuming, text.as_bytes())
-                        .await
+                    self.on_payload(&mut socket, resuming, text.as_str()).await
                 }
                 Wake::Message(Some(Ok(Message::Binary(bytes)))) => match &mut inflater {
                     Some(inflater) => match inflater.inflate(&bytes) {
-                        Ok(Some(json)) => self.on_payload(&mut socket, resuming, json).await,
+                        Ok(Some(json)) => match utf8(json) {
+                            Ok(json) => self.on_payload(&mut socket, resuming, json).await,
+                            Err(ending) => Err(ending),
+                        },
                         // The payload continues in the next message.
                         Ok(None) => Ok(()),
                         Err(error) => Err(Ending::Resume(error.to_string())),
                     },
-                    None => self.on_payload(&mut socket, resuming, &bytes).await,
+                    None => match utf8(&bytes) {
+                        Ok(json) => self.on_payload(&mut socket, resuming, json).await,
+                        Err(ending) => Err(ending),
+                    },
                 },
                 // Discord closed: its close code decides (resume, new session, or stop).
                 Wake::Message(Some(Ok(Message::Close(frame)))) => {
@@ -352,7 +362,7 @@ impl<'a> Connection<'a> {
         &mut self,
         socket: &mut Socket,
         resuming: bool,
-        json: &[u8],
+        json: &str,
     ) -> Result<(), Ending> {
         let shard = self.config.shard;
         // A payload we cannot read means a broken stream; Discord replays from our sequence.
@@ -594,6 +604,7 @@ impl Phase {
 async fn connect(url: &str, config: &ShardConfig) -> Result<Socket, String> {
     let url = url::connect_url(url, config.compression);
     let websocket = WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER_SIZE)
         .max_message_size(Some(MAX_MESSAGE_SIZE))
         .max_frame_size(Some(MAX_MESSAGE_SIZE));
     let connecting =
@@ -613,6 +624,12 @@ async fn send(socket: &mut Socket, payload: String) -> Result<(), SendError> {
         Ok(sent) => Ok(sent?),
         Err(_) => Err(SendError::Timeout(SEND_TIMEOUT)),
     }
+}
+
+/// A binary payload as text: gateway JSON is UTF-8, and anything else is a broken stream.
+fn utf8(json: &[u8]) -> Result<&str, Ending> {
+    std::str::from_utf8(json)
+        .map_err(|error| Ending::Resume(format!("unreadable payload: {error}")))
 }
 
 fn send_failed(error: SendError) -> Ending {

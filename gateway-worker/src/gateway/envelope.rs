@@ -20,8 +20,9 @@ pub struct Envelope<'a> {
 }
 
 impl<'a> Envelope<'a> {
-    pub fn parse(json: &'a [u8]) -> Result<Self, serde_json::Error> {
-        serde_json::from_slice(json)
+    /// Parses a payload already known to be UTF-8, so `d` is not checked a second time.
+    pub fn parse(json: &'a str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(json)
     }
 
     /// `d` as `T` (Hello, READY's session fields, op 9's flag); `null` or absent if missing.
@@ -45,7 +46,7 @@ mod tests {
     #[test]
     fn a_dispatch_keeps_its_data_raw() {
         let json =
-            br#"{"t":"MESSAGE_CREATE","s":42,"op":0,"d":{"content":"shipped \"it\"","id":"1"}}"#;
+            r#"{"t":"MESSAGE_CREATE","s":42,"op":0,"d":{"content":"shipped \"it\"","id":"1"}}"#;
         let envelope = Envelope::parse(json).unwrap();
         assert_eq!(
             (envelope.op, envelope.s, envelope.t.as_deref()),
@@ -59,33 +60,32 @@ mod tests {
 
     #[test]
     fn an_ack_without_data_parses() {
-        let envelope = Envelope::parse(br#"{"op":11}"#).unwrap();
+        let envelope = Envelope::parse(r#"{"op":11}"#).unwrap();
         assert_eq!(
             (envelope.op, envelope.s, envelope.t, envelope.d.is_none()),
             (11, None, None, true)
         );
-        let envelope = Envelope::parse(br#"{"op":11,"d":null,"s":null,"t":null}"#).unwrap();
+        let envelope = Envelope::parse(r#"{"op":11,"d":null,"s":null,"t":null}"#).unwrap();
         assert!(envelope.d.is_none());
     }
 
     #[test]
     fn hello_gives_the_heartbeat_interval() {
         let envelope =
-            Envelope::parse(br#"{"op":10,"d":{"heartbeat_interval":41250,"_trace":["x"]}}"#)
+            Envelope::parse(r#"{"op":10,"d":{"heartbeat_interval":41250,"_trace":["x"]}}"#)
                 .unwrap();
         assert_eq!(envelope.data::<Hello>().unwrap().heartbeat_interval, 41250);
     }
 
     #[test]
     fn invalid_session_gives_its_resumable_flag() {
-        let envelope = Envelope::parse(br#"{"op":9,"d":true}"#).unwrap();
+        let envelope = Envelope::parse(r#"{"op":9,"d":true}"#).unwrap();
         assert!(envelope.data::<bool>().unwrap());
     }
 
     #[test]
     fn ready_gives_the_session_and_ignores_the_rest() {
-        let json =
-            br#"{"op":0,"s":1,"t":"READY","d":{"v":10,"guilds":[{"id":"1","unavailable":true}],
+        let json = r#"{"op":0,"s":1,"t":"READY","d":{"v":10,"guilds":[{"id":"1","unavailable":true}],
             "session_id":"abc","resume_gateway_url":"wss://resume.discord.gg","user":{"id":"2"}}}"#;
         let ready: ReadySession = Envelope::parse(json).unwrap().data().unwrap();
         assert_eq!(
@@ -96,6 +96,6 @@ mod tests {
 
     #[test]
     fn a_payload_that_is_not_json_is_an_error() {
-        assert!(Envelope::parse(b"\x78\x9c garbage").is_err());
+        assert!(Envelope::parse("x\u{9c} garbage").is_err());
     }
 }

@@ -8,9 +8,9 @@ use twilight_model::id::{
     marker::{ChannelMarker, MessageMarker},
 };
 
-use super::Effect;
+use super::{Effect, MessageLaunch};
 use crate::store::StoreError;
-use crate::store::launches::{self, Logged, NewLaunch};
+use crate::store::launches::{self, LaunchInsert, Logged, NewLaunch};
 
 /// What applying an effect changed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,24 +35,8 @@ pub async fn record(
     match effect {
         Effect::Nothing => Ok(Recorded::Unchanged),
         Effect::Log(launch) => {
-            let row = NewLaunch {
-                guild_id: launch.guild_id.get(),
-                channel_id: Some(launch.channel_id.get()),
-                author_id: launch.author_id.get(),
-                author_name: &launch.author_name,
-                text: &launch.text,
-                url: Some(&launch.url),
-                source: LaunchSource::Message,
-                source_id: launch.message_id.get(),
-                created_at: launch.created_at,
-            };
-            Ok(match launches::insert_launch(conn, &row).await? {
-                Logged::New { .. } => Recorded::Logged {
-                    channel: launch.channel_id,
-                    message: launch.message_id,
-                },
-                Logged::AlreadyLogged => Recorded::AlreadyLogged,
-            })
+            let logged = launches::insert_launch(conn, &new_launch(launch)).await?;
+            Ok(recorded_launch(launch, logged))
         }
         Effect::Remove(messages) => {
             let mut removed = 0;
@@ -70,11 +54,68 @@ pub async fn record(
     }
 }
 
+/// How a run of effects reaches the database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Statements {
+    /// Each statement sent as it comes: a server answers a prepare with a round trip.
+    OneByOne,
+    /// The launch insert prepared once for the run: on an embedded file SQLite then parses
+    /// it once instead of once per launch.
+    PreparedInsert,
+}
+
+/// Applies a run of effects in order, inside the caller's transaction.
+pub async fn record_run(
+    conn: &libsql::Connection,
+    effects: &[Effect],
+    now_ms: i64,
+    statements: Statements,
+) -> Result<Vec<Recorded>, StoreError> {
+    let mut insert: Option<LaunchInsert> = None;
+    let mut recorded = Vec::with_capacity(effects.len());
+    for effect in effects {
+        recorded.push(match effect {
+            Effect::Log(launch) if statements == Statements::PreparedInsert => {
+                let insert = match &mut insert {
+                    Some(insert) => insert,
+                    None => insert.insert(LaunchInsert::prepare(conn).await?),
+                };
+                recorded_launch(launch, insert.insert(&new_launch(launch)).await?)
+            }
+            effect => record(conn, effect, now_ms).await?,
+        });
+    }
+    Ok(recorded)
+}
+
+fn new_launch(launch: &MessageLaunch) -> NewLaunch<'_> {
+    NewLaunch {
+        guild_id: launch.guild_id.get(),
+        channel_id: Some(launch.channel_id.get()),
+        author_id: launch.author_id.get(),
+        author_name: &launch.author_name,
+        text: &launch.text,
+        url: Some(&launch.url),
+        source: LaunchSource::Message,
+        source_id: launch.message_id.get(),
+        created_at: launch.created_at,
+    }
+}
+
+fn recorded_launch(launch: &MessageLaunch, logged: Logged) -> Recorded {
+    match logged {
+        Logged::New { .. } => Recorded::Logged {
+            channel: launch.channel_id,
+            message: launch.message_id,
+        },
+        Logged::AlreadyLogged => Recorded::AlreadyLogged,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::db::test_support::migrated_connection as migrated;
-    use crate::launches::MessageLaunch;
 
     fn launch(message: u64) -> Effect {
         Effect::Log(MessageLaunch {
@@ -112,6 +153,40 @@ mod tests {
             Recorded::AlreadyLogged
         );
         assert_eq!(live_launches(&conn).await, 1);
+    }
+
+    #[tokio::test]
+    async fn a_run_with_a_prepared_insert_records_what_one_by_one_records() {
+        for statements in [Statements::OneByOne, Statements::PreparedInsert] {
+            let (_dir, conn) = migrated().await;
+            record(&conn, &launch(8), 4).await.unwrap();
+            let run = [
+                launch(8),
+                launch(9),
+                Effect::Remove(vec![Id::new(8)]),
+                launch(10),
+                launch(9),
+            ];
+            let transaction = conn.transaction().await.unwrap();
+            let recorded = record_run(&transaction, &run, 5, statements).await.unwrap();
+            transaction.commit().await.unwrap();
+            let logged = |message| Recorded::Logged {
+                channel: Id::new(2),
+                message: Id::new(message),
+            };
+            assert_eq!(
+                recorded,
+                [
+                    Recorded::AlreadyLogged,
+                    logged(9),
+                    Recorded::Removed(1),
+                    logged(10),
+                    Recorded::AlreadyLogged
+                ],
+                "{statements:?}"
+            );
+            assert_eq!(live_launches(&conn).await, 2, "{statements:?}");
+        }
     }
 
     #[tokio::test]

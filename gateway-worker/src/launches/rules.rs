@@ -110,7 +110,9 @@ pub async fn keep_fresh(
     loop {
         let load = async {
             let conn = database.connect()?;
-            LaunchRules::load(&conn, &channels, default_words.clone())
+            let (channels, default_words) = (channels.clone(), default_words.clone());
+            database
+                .call(async move { LaunchRules::load(&conn, &channels, default_words).await })
                 .await
                 .map_err(anyhow::Error::from)
         };
