@@ -13,7 +13,7 @@ use crate::web;
 
 pub const PATH: &str = "/__self-test/ed25519";
 /// Panics (a trap in this `panic = "abort"` build), so the suite can check that the next
-/// request is served by a fresh instance (edge/worker-shim.js).
+/// request is served by a fresh instance (worker-build's entry re-instantiates the module).
 pub const TRAP_PATH: &str = "/__self-test/trap";
 
 pub fn enabled(env: &Env) -> bool {
