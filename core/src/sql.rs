@@ -21,6 +21,41 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
 ON CONFLICT (source_id) DO NOTHING
 RETURNING id";
 
+/// The gateway worker's launch from a message in a ship channel: [`INSERT_LAUNCH`], with the
+/// message's 🚀 marked as owed (`reaction = 'pending'`) in the same row, so a process that dies
+/// before the reaction went out leaves a row the next one finds with
+/// [`PENDING_LAUNCH_REACTIONS`]. The edge's launches keep `reaction` NULL: it never reacts.
+///
+/// Parameters and returns: those of [`INSERT_LAUNCH`].
+pub const INSERT_LAUNCH_AWAITING_REACTION: &str = "\
+INSERT INTO launches (guild_id, channel_id, author_id, author_name, text, url, source, source_id, created_at, reaction)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending')
+ON CONFLICT (source_id) DO NOTHING
+RETURNING id";
+
+/// A launch's 🚀 is settled: Discord accepted it, or refused it for good.
+///
+/// Parameters: ?1 source_id (message id).
+/// Returns: no rows; one change when the reaction was pending.
+pub const MARK_LAUNCH_REACTED: &str = "\
+UPDATE launches SET reaction = 'done'
+WHERE source_id = ?1 AND reaction = 'pending'";
+
+/// The live launches of one shard's guilds whose 🚀 is still owed, created since a time,
+/// oldest first (ties by id). A guild belongs to shard `(guild_id >> 22) % shard_count`;
+/// snowflakes fit in SQLite's 64-bit integers.
+///
+/// Parameters: ?1 shard_id, ?2 shard_count, ?3 created since (inclusive), ?4 limit.
+/// Returns: rows `guild_id, channel_id, source_id`.
+pub const PENDING_LAUNCH_REACTIONS: &str = "\
+SELECT guild_id, channel_id, source_id
+FROM launches
+WHERE reaction = 'pending' AND created_at >= ?3 AND deleted_at IS NULL
+  AND channel_id IS NOT NULL
+  AND (CAST(guild_id AS INTEGER) >> 22) % ?2 = ?1
+ORDER BY created_at, id
+LIMIT ?4";
+
 /// Soft-deletes the launch a Discord message produced (the message was deleted). Message ids
 /// are unique across Discord, so no guild is needed.
 ///
@@ -289,6 +324,12 @@ WHERE guild_id = ?1 AND week_key = ?2 AND claimed_by = ?3 AND status = 'claimed'
 /// Every statement above by name, for tests that compile each one against the real schema.
 pub const ALL: &[(&str, &str)] = &[
     ("INSERT_LAUNCH", INSERT_LAUNCH),
+    (
+        "INSERT_LAUNCH_AWAITING_REACTION",
+        INSERT_LAUNCH_AWAITING_REACTION,
+    ),
+    ("MARK_LAUNCH_REACTED", MARK_LAUNCH_REACTED),
+    ("PENDING_LAUNCH_REACTIONS", PENDING_LAUNCH_REACTIONS),
     (
         "SOFT_DELETE_LAUNCH_BY_SOURCE_ID",
         SOFT_DELETE_LAUNCH_BY_SOURCE_ID,

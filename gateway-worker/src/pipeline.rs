@@ -295,8 +295,8 @@ impl Applier {
                         recorded
                     };
                     // Queued the moment the rows are committed, still on the thread that
-                    // committed them: a process killed after the commit loses the 🚀 of the
-                    // launches it had not queued yet, so the gap is kept as short as it can be.
+                    // committed them, so the 🚀 follows at once. A process killed in between
+                    // leaves the rows' reactions pending, and the next tenure's sweep sends them.
                     for outcome in &recorded {
                         if let Recorded::Logged { channel, message } = *outcome {
                             reactions.react(channel, message);
@@ -483,7 +483,7 @@ mod tests {
         watch::channel(Arc::new(rules)).1
     }
 
-    fn reactions() -> Reactions {
+    fn reactions(database: Arc<Database>) -> Reactions {
         // Nothing listens there: these tests count rows, not reactions.
         let rest = RestClient::new(
             "http://127.0.0.1:9",
@@ -491,7 +491,7 @@ mod tests {
             RetryPolicy::default(),
         )
         .unwrap();
-        Reactions::start(Arc::new(rest)).0
+        Reactions::start(Arc::new(rest), database).0
     }
 
     fn session(sequence: u64) -> ResumeState {
@@ -536,7 +536,7 @@ mod tests {
     ) -> (Processed, Progress, Queue, Arc<ShardSlot>) {
         let queue = Queue::new(spool);
         let slot = Arc::new(ShardSlot::new(SHARD));
-        let mut applier = Applier::new(SHARD, database, reactions(), slot.clone());
+        let mut applier = Applier::new(SHARD, database.clone(), reactions(database), slot.clone());
         let mut progress = Progress::default();
         let (sender, receiver) = mpsc::unbounded_channel();
         for event in events {

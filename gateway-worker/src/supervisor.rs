@@ -1,8 +1,9 @@
 //! One shard's life in this process: wait for its lease (as a standby while another process
 //! holds it), pick up its stored session, apply what a previous process left in the spool,
-//! then run the connection, the pump, the processor and the lease renewal together — and
-//! wind them down in order when the lease is lost, the spool fails, Discord ends the session
-//! fatally, or the process is asked to stop.
+//! queue the 🚀 reactions its launches are still owed, then run the connection, the pump,
+//! the processor and the lease renewal together — and wind them down in order when the lease
+//! is lost, the spool fails, Discord ends the session fatally, or the process is asked to
+//! stop.
 //!
 //! Winding down always goes the same way: stop the connection first (it closes with 4000,
 //! so the session stays resumable), let the pump move what it received into the queue, let
@@ -113,6 +114,27 @@ fn spool_path(dir: &std::path::Path, shard: ShardId) -> PathBuf {
     dir.join(format!("shard-{}-of-{}.jsonl", shard.number, shard.total))
 }
 
+/// Queues the 🚀 this shard's launches are still owed: a process killed between a launch's
+/// commit and its reaction, a Discord that kept failing, a holder that died before a standby
+/// took over. A failure is logged and left for the next tenure; the shard runs regardless.
+async fn sweep_owed_reactions(shared: &Shared, shard: ShardId) {
+    let swept = shared
+        .reactions
+        .sweep(&shared.database, shard, lease::now_ms());
+    match tokio::time::timeout(STEP_TIMEOUT, swept).await {
+        Ok(Ok(0)) => {}
+        Ok(Ok(count)) => {
+            tracing::info!(%shard, count, "queued the 🚀 still owed to launches logged earlier")
+        }
+        Ok(Err(error)) => {
+            tracing::warn!(%shard, error = %format!("{error:#}"), "could not look for launches still owed a 🚀; the next tenure looks again")
+        }
+        Err(_) => {
+            tracing::warn!(%shard, "looking for launches still owed a 🚀 timed out; the next tenure looks again")
+        }
+    }
+}
+
 async fn tenure(
     shared: &Shared,
     slot: &Arc<ShardSlot>,
@@ -169,6 +191,7 @@ async fn tenure(
             return TenureEnd::Shutdown;
         }
     }
+    sweep_owed_reactions(shared, shard).await;
     let queue = match Spool::create(&path, shared.spool.memory_events) {
         Ok(spool) => Queue::new(spool),
         Err(error) => return TenureEnd::Failed(error.to_string()),

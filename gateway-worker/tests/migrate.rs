@@ -167,7 +167,7 @@ async fn migrate_applies_every_file_once_then_reports_up_to_date(backend: Backen
         after_first,
         "a second run changed the database"
     );
-    assert_eq!(applied_versions(&backend.conn).await, vec![1, 2, 3, 4]);
+    assert_eq!(applied_versions(&backend.conn).await, vec![1, 2, 3, 4, 5]);
 }
 
 async fn two_migrate_processes_at_once_apply_each_migration_once(backend: Backend) {
@@ -184,7 +184,7 @@ async fn two_migrate_processes_at_once_apply_each_migration_once(backend: Backen
             "{both}"
         );
     }
-    assert_eq!(applied_versions(&backend.conn).await, vec![1, 2, 3, 4]);
+    assert_eq!(applied_versions(&backend.conn).await, vec![1, 2, 3, 4, 5]);
 }
 
 async fn a_failing_migration_leaves_the_database_as_it_was(backend: Backend) {
@@ -201,7 +201,7 @@ async fn a_failing_migration_leaves_the_database_as_it_was(backend: Backend) {
 
     // Its first statements succeed (a table, an index, a row, a column); the last fails.
     let broken = with_extra(&[(
-        "0005_broken.sql",
+        "0006_broken.sql",
         "CREATE TABLE extra (x INTEGER);
          CREATE INDEX launches_by_text ON launches (text);
          INSERT INTO launches (guild_id, author_id, author_name, text, source, source_id, created_at)
@@ -211,13 +211,13 @@ async fn a_failing_migration_leaves_the_database_as_it_was(backend: Backend) {
     )]);
     let error = migrate::apply(conn, &broken).await.unwrap_err();
     assert!(
-        matches!(&error, MigrateError::Failed { name, .. } if name == "0005_broken"),
+        matches!(&error, MigrateError::Failed { name, .. } if name == "0006_broken"),
         "{error}"
     );
     assert_eq!(snapshot(conn).await, before);
 
     // Fixed, the same number applies on the next run.
-    let fixed = with_extra(&[("0005_fixed.sql", "CREATE TABLE extra (x INTEGER);")]);
+    let fixed = with_extra(&[("0006_fixed.sql", "CREATE TABLE extra (x INTEGER);")]);
     let report = migrate::apply(conn, &fixed).await.unwrap();
     assert_eq!(
         report
@@ -225,9 +225,9 @@ async fn a_failing_migration_leaves_the_database_as_it_was(backend: Backend) {
             .iter()
             .map(|applied| applied.version)
             .collect::<Vec<_>>(),
-        vec![5]
+        vec![6]
     );
-    assert_eq!(report.total, 5);
+    assert_eq!(report.total, 6);
 }
 
 async fn a_failing_first_migration_leaves_a_fresh_database_empty(backend: Backend) {
@@ -245,7 +245,7 @@ async fn an_edited_migration_is_refused_and_nothing_else_is_applied(backend: Bac
     let conn = &backend.conn;
     migrate::apply(conn, &migrate::embedded()).await.unwrap();
     let before = snapshot(conn).await;
-    let mut edited = with_extra(&[("0005_new.sql", "CREATE TABLE extra (x INTEGER);")]);
+    let mut edited = with_extra(&[("0006_new.sql", "CREATE TABLE extra (x INTEGER);")]);
     edited[1]
         .sql
         .push_str("\nCREATE TABLE sneaked_in (x INTEGER);\n");
@@ -268,7 +268,7 @@ async fn a_database_with_a_migration_this_build_lacks_is_refused(backend: Backen
     let conn = &backend.conn;
     migrate::apply(
         conn,
-        &with_extra(&[("0005_newer.sql", "CREATE TABLE extra (x INTEGER);")]),
+        &with_extra(&[("0006_newer.sql", "CREATE TABLE extra (x INTEGER);")]),
     )
     .await
     .unwrap();
@@ -276,7 +276,7 @@ async fn a_database_with_a_migration_this_build_lacks_is_refused(backend: Backen
         .await
         .unwrap_err();
     assert!(
-        matches!(error, MigrateError::UnknownApplied { version: 5, .. }),
+        matches!(error, MigrateError::UnknownApplied { version: 6, .. }),
         "{error}"
     );
 }

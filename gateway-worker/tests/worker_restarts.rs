@@ -1,6 +1,7 @@
 //! The real binary killed, redeployed and doubled: a restart resumes (the simulator sees a
-//! RESUME, not an IDENTIFY), nothing posted meanwhile is lost or logged twice, and two
-//! processes for one shard never hold its session at once.
+//! RESUME, not an IDENTIFY), nothing posted meanwhile is lost or logged twice, a 🚀 that
+//! could not go out before a kill is sent once by the next start, and two processes for one
+//! shard never hold its session at once.
 
 mod worker_support;
 
@@ -8,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use shiptrack_testkit::discord_sim::{Closer, ResumeOutcome};
+use shiptrack_testkit::discord_sim::{Closer, RestFault, ResumeOutcome};
 use worker_support::*;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -21,6 +22,11 @@ async fn kill_9_then_restart_resumes_and_loses_or_doubles_nothing() {
     let before = stack.post(I_SHIPPED, ALICE, "shipped https://one.dev");
     eventually("the first rocket", WAIT, || async {
         stack.rockets_on(before) == 1
+    })
+    .await;
+    // A kill before the first session save leaves nothing to resume.
+    eventually("a stored session", WAIT, || async {
+        stack.stored_session().await.is_some()
     })
     .await;
 
@@ -66,6 +72,72 @@ async fn kill_9_then_restart_resumes_and_loses_or_doubles_nothing() {
     assert!(
         matches!(resume.outcome, ResumeOutcome::Resumed { replayed } if replayed >= 3),
         "{resume:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rocket_discord_kept_failing_before_a_kill_9_is_sent_once_by_the_next_start() {
+    let stack = Stack::start(sim_config()).await;
+    let mut first = stack.spawn_worker("first", &[]);
+    first.wait_healthy(WAIT).await;
+    eventually("a stored session", WAIT, || async {
+        stack.stored_session().await.is_some()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (_, sequence_before) = stack.stored_session().await.unwrap();
+    // Every 🚀 fails for longer than the worker retries, and still fails when it is killed.
+    stack.sim.control().rest_fault(
+        RestFault::server_error(&format!("/channels/{I_SHIPPED}/messages/"), 503)
+            .only_method("put")
+            .for_duration(Duration::from_secs(300)),
+    );
+    let launch = stack.post(I_SHIPPED, ALICE, "shipped https://one.dev");
+    stack.wait_for_launches(1, WAIT).await;
+    eventually("a failed PUT of the rocket", WAIT, || async {
+        stack.failed_reaction_puts(launch) >= 1
+    })
+    .await;
+    // The stored sequence passes the launch, so the restart gets no replay of it.
+    eventually("the stored sequence past the launch", WAIT, || async {
+        stack
+            .stored_session()
+            .await
+            .is_some_and(|(_, sequence)| sequence > sequence_before)
+    })
+    .await;
+    assert_eq!(
+        stack.reaction_state(launch).await.as_deref(),
+        Some("pending")
+    );
+
+    first.kill9();
+    stack.sim.control().clear_rest_faults();
+    assert_eq!(stack.rockets_on(launch), 0, "{}", first.log());
+    let second = stack.spawn_worker("second", &[]);
+    second.wait_healthy(WAIT).await;
+    eventually("the rocket", WAIT, || async {
+        stack.rockets_on(launch) == 1
+    })
+    .await;
+    eventually("the rocket recorded as done", WAIT, || async {
+        stack.reaction_state(launch).await.as_deref() == Some("done")
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+
+    assert_eq!(stack.rockets_on(launch), 1, "exactly one 🚀");
+    assert_eq!(stack.reaction_count(), 1);
+    assert_eq!(stack.launches().await, [(launch, false)]);
+    let resume = stack.sim.control().resumes().pop().expect("a resume");
+    assert!(
+        matches!(resume.outcome, ResumeOutcome::Resumed { replayed: 0 }),
+        "the launch came from the sweep, not a replay: {resume:?}"
+    );
+    assert!(
+        second.log().contains("still owed"),
+        "the sweep says what it queued:\n{}",
+        second.log()
     );
 }
 

@@ -56,7 +56,7 @@ pub async fn main() -> anyhow::Result<ExitCode> {
         &config.ship_channels,
         config.ship_words.clone(),
     )));
-    let (reactions, reactions_task) = Reactions::start(rest.clone());
+    let (reactions, reactions_task) = Reactions::start(rest.clone(), database.clone());
     let slots: Vec<Arc<ShardSlot>> = shards
         .iter()
         .map(|shard| Arc::new(ShardSlot::new(*shard)))

@@ -39,6 +39,7 @@ const EMBEDDED: &[(&str, &str)] = embed![
     "0002_digests.sql",
     "0003_gateway.sql",
     "0004_guild_settings.sql",
+    "0005_launch_reactions.sql",
 ];
 
 /// One numbered schema change.

@@ -15,7 +15,7 @@ use crate::store::launches::{self, LaunchInsert, Logged, NewLaunch};
 /// What applying an effect changed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Recorded {
-    /// A new launch row: its message gets the 🚀.
+    /// A new launch row, its 🚀 pending: its message gets the reaction.
     Logged {
         channel: Id<ChannelMarker>,
         message: Id<MessageMarker>,
@@ -35,7 +35,8 @@ pub async fn record(
     match effect {
         Effect::Nothing => Ok(Recorded::Unchanged),
         Effect::Log(launch) => {
-            let logged = launches::insert_launch(conn, &new_launch(launch)).await?;
+            let logged =
+                launches::insert_launch_awaiting_reaction(conn, &new_launch(launch)).await?;
             Ok(recorded_launch(launch, logged))
         }
         Effect::Remove(messages) => {
@@ -153,6 +154,27 @@ mod tests {
             Recorded::AlreadyLogged
         );
         assert_eq!(live_launches(&conn).await, 1);
+    }
+
+    #[tokio::test]
+    async fn a_logged_launch_awaits_its_reaction_whichever_way_it_was_inserted() {
+        for statements in [Statements::OneByOne, Statements::PreparedInsert] {
+            let (_dir, conn) = migrated().await;
+            record(&conn, &launch(8), 4).await.unwrap();
+            record_run(&conn, &[launch(9)], 5, statements)
+                .await
+                .unwrap();
+            let mut rows = conn
+                .query("SELECT reaction FROM launches ORDER BY source_id", ())
+                .await
+                .unwrap();
+            let mut reactions = Vec::new();
+            while let Some(row) = rows.next().await.unwrap() {
+                reactions.push(row.get::<Option<String>>(0).unwrap());
+            }
+            let pending = Some("pending".to_owned());
+            assert_eq!(reactions, [pending.clone(), pending], "{statements:?}");
+        }
     }
 
     #[tokio::test]

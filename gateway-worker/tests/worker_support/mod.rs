@@ -146,6 +146,37 @@ impl Stack {
             .count()
     }
 
+    /// `PUT` reactions on a message that the simulator answered with a 5xx.
+    pub fn failed_reaction_puts(&self, message: u64) -> usize {
+        let on_message = format!("/messages/{message}/reactions/");
+        self.sim
+            .control()
+            .rest_calls()
+            .iter()
+            .filter(|call| {
+                call.method == "PUT" && call.path.contains(&on_message) && call.status >= 500
+            })
+            .count()
+    }
+
+    /// `launches.reaction` of the launch logged from a message: `None` when NULL.
+    pub async fn reaction_state(&self, message: u64) -> Option<String> {
+        let conn = self.database.connect().unwrap();
+        let mut rows = conn
+            .query(
+                "SELECT reaction FROM launches WHERE source_id = ?1",
+                [message.to_string()],
+            )
+            .await
+            .unwrap();
+        rows.next()
+            .await
+            .unwrap()
+            .expect("a launch row")
+            .get(0)
+            .unwrap()
+    }
+
     pub fn reaction_count(&self) -> usize {
         self.sim.control().reactions().len()
     }
