@@ -267,6 +267,7 @@ impl<'de> Deserialize<'de> for Envelope {
 mod wire {
     use std::{collections::BTreeMap, fmt};
 
+    use chrono::{DateTime, Utc};
     use serde::{
         Deserialize, Deserializer,
         de::{Error, Visitor},
@@ -282,7 +283,6 @@ mod wire {
             },
         },
     };
-    use chrono::{DateTime, Utc};
 
     /// A command or autocomplete interaction.
     #[derive(Deserialize)]

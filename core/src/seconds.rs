@@ -14,7 +14,11 @@ pub fn parse(value: &str) -> Option<Duration> {
     if whole.is_empty() && fraction.is_empty() || !all_digits(whole) || !all_digits(fraction) {
         return None;
     }
-    let seconds = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+    let seconds = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
     let nanos = fraction
         .bytes()
         .chain(std::iter::repeat(b'0'))
@@ -43,7 +47,18 @@ mod tests {
     #[test]
     fn refuses_what_is_not_a_plain_decimal() {
         for value in [
-            "", ".", " ", "-1", "+1", "1e3", "inf", "NaN", "1.2.3", "1,5", "0x10", "１",
+            "",
+            ".",
+            " ",
+            "-1",
+            "+1",
+            "1e3",
+            "inf",
+            "NaN",
+            "1.2.3",
+            "1,5",
+            "0x10",
+            "１",
             "99999999999999999999999",
         ] {
             assert_eq!(parse(value), None, "{value:?}");

@@ -82,7 +82,11 @@ impl Cursor<'_> {
 
     /// One to nine digits after the decimal point, as nanoseconds.
     fn fraction_nanos(&mut self) -> Option<u32> {
-        let count = self.0.iter().take_while(|byte| byte.is_ascii_digit()).count();
+        let count = self
+            .0
+            .iter()
+            .take_while(|byte| byte.is_ascii_digit())
+            .count();
         if !(1..=9).contains(&count) {
             return None;
         }
@@ -99,7 +103,9 @@ mod tests {
 
     /// What twilight-model's `Timestamp` reads, as UTC microseconds.
     fn twilight_micros(input: &str) -> Option<i64> {
-        Timestamp::parse(input).ok().map(|timestamp| timestamp.as_micros())
+        Timestamp::parse(input)
+            .ok()
+            .map(|timestamp| timestamp.as_micros())
     }
 
     fn our_micros(input: &str) -> Option<i64> {

@@ -26,9 +26,9 @@ pub async fn interactions(request: Request, env: Env, ctx: Context) -> worker::R
             return web::plain(500, &format!("ShipTrack is misconfigured: {error}"));
         }
     };
-    if let Err(rejected) = interactions::check_declared_length(
-        web::header(&request, "content-length")?.as_deref(),
-    ) {
+    if let Err(rejected) =
+        interactions::check_declared_length(web::header(&request, "content-length")?.as_deref())
+    {
         return rejection(&rejected);
     }
     let signature = web::header(&request, interactions::SIGNATURE_HEADER)?;

@@ -2,7 +2,11 @@
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "testkit", version, about = "ShipTrack's local stand-ins for Discord and Turso")]
+#[command(
+    name = "testkit",
+    version,
+    about = "ShipTrack's local stand-ins for Discord and Turso"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

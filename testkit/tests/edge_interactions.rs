@@ -278,7 +278,12 @@ fn portable_answer(case: &Json) -> String {
     let field = |name: &str| case[name].as_str().expect("cases are strings");
     let key = PublicKey::from_slice(&hex::decode(field("public_key")).unwrap()).unwrap();
     let signature = decode_signature(field("signature")).expect("cases carry 64-byte signatures");
-    match portable::check(&key, &signature, field("timestamp"), field("body").as_bytes()) {
+    match portable::check(
+        &key,
+        &signature,
+        field("timestamp"),
+        field("body").as_bytes(),
+    ) {
         Ok(()) => "valid".to_owned(),
         Err(error) => format!("{error:?}"),
     }

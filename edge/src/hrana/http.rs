@@ -15,7 +15,10 @@ pub async fn run(
     let body = serde_json::to_string(&pipeline_request(statements))
         .map_err(|error| DbError::Protocol(error.to_string()))?;
 
-    let bearer = target.auth_token.as_ref().map(|token| format!("Bearer {token}"));
+    let bearer = target
+        .auth_token
+        .as_ref()
+        .map(|token| format!("Bearer {token}"));
     let mut headers = vec![("content-type", "application/json")];
     if let Some(bearer) = &bearer {
         headers.push(("authorization", bearer));

@@ -35,10 +35,7 @@ pub async fn insert_launch(
     conn: &libsql::Connection,
     launch: &NewLaunch<'_>,
 ) -> Result<Logged, StoreError> {
-    let mut rows = conn
-        .query(sql::INSERT_LAUNCH, insert_params(launch))
-        .await?;
-    logged(rows.next().await?)
+    insert_with(conn, sql::INSERT_LAUNCH, launch).await
 }
 
 /// The gateway worker's insert: logs a launch from a message it saw unless its source id was
@@ -47,9 +44,15 @@ pub async fn insert_launch_awaiting_reaction(
     conn: &libsql::Connection,
     launch: &NewLaunch<'_>,
 ) -> Result<Logged, StoreError> {
-    let mut rows = conn
-        .query(sql::INSERT_LAUNCH_AWAITING_REACTION, insert_params(launch))
-        .await?;
+    insert_with(conn, sql::INSERT_LAUNCH_AWAITING_REACTION, launch).await
+}
+
+async fn insert_with(
+    conn: &libsql::Connection,
+    statement: &str,
+    launch: &NewLaunch<'_>,
+) -> Result<Logged, StoreError> {
+    let mut rows = conn.query(statement, insert_params(launch)).await?;
     logged(rows.next().await?)
 }
 
