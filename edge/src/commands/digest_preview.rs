@@ -138,8 +138,8 @@ fn preview(window: &DigestWindow, enabled: bool, messages: &[String]) -> String 
 
 #[cfg(test)]
 mod tests {
+    use super::super::Interim;
     use super::super::test_support::*;
-    use super::super::{Answer, Interim};
     use super::*;
     use chrono::TimeDelta;
     use serde_json::json;
@@ -179,13 +179,7 @@ mod tests {
     }
 
     fn answer(results: Vec<StmtResult>) -> (String, Visibility) {
-        match expect_query(plan_command(as_admin())).answer(Ok(results)) {
-            Answer::Message {
-                content,
-                visibility,
-            } => (content, visibility),
-            Answer::Choices(choices) => panic!("expected a message, got {choices:?}"),
-        }
+        message_of(expect_query(plan_command(as_admin())).answer(Ok(results)))
     }
 
     #[test]

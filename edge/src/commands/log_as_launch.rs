@@ -8,8 +8,9 @@ use shiptrack_core::{
     replies, sql,
 };
 
-use super::{Answer, Finish as CommandFinish, Plan, ephemeral, private, public, result};
-use crate::hrana::{DbError, StmtResult, integer, optional_text, statement, text};
+use super::new_launch::{self, NewLaunch};
+use super::{Answer, Finish as CommandFinish, Plan, ephemeral};
+use crate::hrana::{DbError, StmtResult};
 
 #[derive(Debug)]
 pub struct Finish {
@@ -29,21 +30,19 @@ pub fn plan(invocation: &CommandInvocation, message: &TargetMessage) -> Plan {
     let Some(url) = words.launch_url(&message.content) else {
         return ephemeral(&replies::not_a_launch(&words));
     };
-    let insert = statement(
-        sql::INSERT_LAUNCH,
-        [
-            text(guild_id.to_string()),
-            text(message.channel_id.to_string()),
-            text(message.author.id.to_string()),
-            text(&message.author.display_name),
-            text(&message.content),
-            optional_text(Some(url)),
-            text(sql::LaunchSource::ContextMenu.as_str()),
-            text(message.id.to_string()),
-            // The message's own time, so the launch lands in the week it was posted.
-            integer(message.timestamp.timestamp_millis()),
-        ],
-    );
+    let insert = NewLaunch {
+        guild_id: guild_id.get(),
+        channel_id: message.channel_id.get(),
+        author_id: message.author.id.get(),
+        author_name: &message.author.display_name,
+        text: &message.content,
+        url: Some(url),
+        source: sql::LaunchSource::ContextMenu,
+        source_id: message.id.get(),
+        // The message's own time, so the launch lands in the week it was posted.
+        created_at_ms: message.timestamp.timestamp_millis(),
+    }
+    .insert();
     Plan::query(
         vec![insert],
         CommandFinish::LogAsLaunch(Finish {
@@ -55,11 +54,7 @@ pub fn plan(invocation: &CommandInvocation, message: &TargetMessage) -> Plan {
 
 impl Finish {
     pub fn answer(self, results: &[StmtResult]) -> Result<Answer, DbError> {
-        Ok(if result(results, 0)?.rows.is_empty() {
-            private(replies::already_logged())
-        } else {
-            public(replies::message_logged(&self.author_name))
-        })
+        new_launch::answer(results, || replies::message_logged(&self.author_name))
     }
 }
 

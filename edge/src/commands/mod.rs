@@ -20,6 +20,7 @@ use crate::interactions::Rejection;
 mod digest_preview;
 mod leaderboard;
 mod log_as_launch;
+mod new_launch;
 mod profile;
 mod ship;
 mod unship;

@@ -4,8 +4,9 @@
 use chrono::{DateTime, Utc};
 use shiptrack_core::{interaction::CommandInvocation, replies, sql};
 
-use super::{Answer, Finish as CommandFinish, Plan, ephemeral, private, public, result};
-use crate::hrana::{DbError, StmtResult, integer, optional_text, statement, text};
+use super::new_launch::{self, NewLaunch};
+use super::{Answer, Finish as CommandFinish, Plan, ephemeral};
+use crate::hrana::{DbError, StmtResult};
 
 #[derive(Debug)]
 pub struct Finish {
@@ -21,20 +22,18 @@ pub fn plan(
     let Some(guild_id) = invocation.guild_id else {
         return ephemeral(&replies::works_in_servers());
     };
-    let insert = statement(
-        sql::INSERT_LAUNCH,
-        [
-            text(guild_id.to_string()),
-            text(invocation.channel_id.to_string()),
-            text(invocation.invoker.id.to_string()),
-            text(&invocation.invoker.display_name),
-            text(launch),
-            optional_text(url),
-            text(sql::LaunchSource::Command.as_str()),
-            text(invocation.id.to_string()),
-            integer(now.timestamp_millis()),
-        ],
-    );
+    let insert = NewLaunch {
+        guild_id: guild_id.get(),
+        channel_id: invocation.channel_id.get(),
+        author_id: invocation.invoker.id.get(),
+        author_name: &invocation.invoker.display_name,
+        text: launch,
+        url,
+        source: sql::LaunchSource::Command,
+        source_id: invocation.id.get(),
+        created_at_ms: now.timestamp_millis(),
+    }
+    .insert();
     Plan::query(
         vec![insert],
         CommandFinish::Ship(Finish {
@@ -45,13 +44,8 @@ pub fn plan(
 }
 
 impl Finish {
-    /// `INSERT … RETURNING id` gives a row only when the launch is new.
     pub fn answer(self, results: &[StmtResult]) -> Result<Answer, DbError> {
-        Ok(if result(results, 0)?.rows.is_empty() {
-            private(replies::already_logged())
-        } else {
-            public(replies::ship_logged(&self.name))
-        })
+        new_launch::answer(results, || replies::ship_logged(&self.name))
     }
 }
 

@@ -139,3 +139,14 @@ pub fn database_error_answer() -> Answer {
         visibility: Visibility::Ephemeral,
     }
 }
+
+/// A message answer's text and visibility; any other answer fails the test.
+pub fn message_of(answer: Answer) -> (String, Visibility) {
+    match answer {
+        Answer::Message {
+            content,
+            visibility,
+        } => (content, visibility),
+        Answer::Choices(choices) => panic!("expected a message, got {choices:?}"),
+    }
+}

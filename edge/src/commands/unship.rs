@@ -151,16 +151,6 @@ mod tests {
         )
     }
 
-    fn outcome(answer: Answer) -> (String, Visibility) {
-        match answer {
-            Answer::Message {
-                content,
-                visibility,
-            } => (content, visibility),
-            Answer::Choices(choices) => panic!("expected a message, got {choices:?}"),
-        }
-    }
-
     #[test]
     fn a_member_removes_only_as_author_unless_they_manage_the_server() {
         let member = expect_query(plan_command(unship("42")));
@@ -190,14 +180,17 @@ mod tests {
         let expected = replies::unship(&UnshipOutcome::Removed {
             text: "shipped v1".into(),
         });
-        assert_eq!(outcome(answer), (expected, Visibility::Ephemeral));
+        assert_eq!(message_of(answer), (expected, Visibility::Ephemeral));
     }
 
     #[test]
     fn someone_elses_live_launch_is_refused() {
         let query = expect_query(plan_command(unship("42")));
         let answer = query.answer(Ok(vec![rows(vec![]), rows(vec![vec![txt("99"), null()]])]));
-        assert_eq!(outcome(answer).0, replies::unship(&UnshipOutcome::NotYours));
+        assert_eq!(
+            message_of(answer).0,
+            replies::unship(&UnshipOutcome::NotYours)
+        );
     }
 
     #[test]
@@ -205,7 +198,10 @@ mod tests {
         for owner in [vec![], vec![vec![txt("99"), int(NOW_MS)]]] {
             let query = expect_query(plan_command(unship("42")));
             let answer = query.answer(Ok(vec![rows(vec![]), rows(owner)]));
-            assert_eq!(outcome(answer).0, replies::unship(&UnshipOutcome::NotFound));
+            assert_eq!(
+                message_of(answer).0,
+                replies::unship(&UnshipOutcome::NotFound)
+            );
         }
     }
 
