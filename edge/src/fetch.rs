@@ -11,6 +11,8 @@ use worker::wasm_bindgen::{self, JsCast, JsValue, prelude::wasm_bindgen};
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::web_sys::{Headers, Request, RequestInit, Response};
 
+use crate::web;
+
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(catch, js_name = fetch)]
@@ -60,10 +62,7 @@ fn request(
     headers: &[(&str, &str)],
     body: &str,
 ) -> Result<Request, JsValue> {
-    let header_map = Headers::new()?;
-    for (name, value) in headers {
-        header_map.set(name, value)?;
-    }
+    let header_map = web::headers(headers)?;
     let init = RequestInit::new();
     init.set_method(method);
     init.set_headers(&header_map);
