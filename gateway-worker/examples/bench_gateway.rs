@@ -26,7 +26,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use shiptrack_gateway_worker::db::{config::DatabaseConfig, connect::Database, migrate};
+use shiptrack_gateway_worker::db::{self, config::DatabaseConfig};
 use shiptrack_testkit::discord_sim::{
     DiscordSim, RateLimits, RunningSim, SimConfig, StreamMix, ids,
 };
@@ -279,10 +279,7 @@ async fn bench_worker(options: &Options, compression: &str) -> Figures {
     let sim = start_sim().await;
     let dir = tempfile::tempdir().unwrap();
     let database_url = format!("file:{}", dir.path().join("bench.db").display());
-    let database = Database::open(&DatabaseConfig::parse(Some(&database_url), None).unwrap())
-        .await
-        .unwrap();
-    migrate::apply(&database.connect().unwrap(), &migrate::embedded())
+    db::open_migrated(&DatabaseConfig::parse(Some(&database_url), None).unwrap())
         .await
         .unwrap();
     let health = std::net::TcpListener::bind("127.0.0.1:0")

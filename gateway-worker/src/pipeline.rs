@@ -469,7 +469,8 @@ mod tests {
     use twilight_model::id::Id;
 
     use super::*;
-    use crate::db::{config::DatabaseConfig, migrate};
+    use crate::db::config::DatabaseConfig;
+    use crate::db::test_support::migrated_file_database;
     use crate::gateway::{ResumeState, Token};
     use crate::rest::{RestClient, RetryPolicy};
 
@@ -571,10 +572,7 @@ mod tests {
     #[tokio::test]
     async fn events_are_stored_in_order_and_the_sequence_follows_them() {
         let dir = tempfile::tempdir().unwrap();
-        let database = database(&format!("file:{}", dir.path().join("db").display())).await;
-        migrate::apply(&database.connect().unwrap(), &migrate::embedded())
-            .await
-            .unwrap();
+        let database = Arc::new(migrated_file_database(&dir).await);
         let spool = Spool::create(dir.path().join("spool.jsonl"), 2).unwrap();
         let events = vec![
             ShardEvent::Ready {

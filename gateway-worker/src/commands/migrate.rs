@@ -3,17 +3,11 @@
 
 use std::process::ExitCode;
 
-use anyhow::Context;
-
-use crate::db::{config::DatabaseConfig, connect::Database, migrate};
+use crate::db::{self, config::DatabaseConfig};
 
 pub async fn main() -> anyhow::Result<ExitCode> {
     let config = DatabaseConfig::from_env().map_err(super::BadConfiguration::new)?;
-    let database = Database::open(&config).await?;
-    let conn = database.connect()?;
-    let report = migrate::apply(&conn, &migrate::embedded())
-        .await
-        .with_context(|| format!("migrating {}", database.location()))?;
+    let (database, report) = db::open_migrated(&config).await?;
     for applied in &report.applied {
         println!("applied {}", applied.name);
     }

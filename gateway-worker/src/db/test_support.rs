@@ -1,15 +1,12 @@
 //! A migrated embedded database in a temporary folder, for the unit tests of modules that
 //! read and write through the store.
 
-use super::{config::DatabaseConfig, connect::Database, migrate};
+use super::{config::DatabaseConfig, connect::Database, open_migrated};
 
 /// Opens `db` inside `dir` as an embedded `file:` database and applies every migration.
 pub async fn migrated_file_database(dir: &tempfile::TempDir) -> Database {
     let url = format!("file:{}", dir.path().join("db").display());
-    let database = Database::open(&DatabaseConfig::parse(Some(&url), None).unwrap())
-        .await
-        .unwrap();
-    migrate::apply(&database.connect().unwrap(), &migrate::embedded())
+    let (database, _) = open_migrated(&DatabaseConfig::parse(Some(&url), None).unwrap())
         .await
         .unwrap();
     database

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use shiptrack_gateway_worker::db::{config::DatabaseConfig, connect::Database, migrate};
+use shiptrack_gateway_worker::db::{self, config::DatabaseConfig, connect::Database};
 use shiptrack_testkit::discord_sim::{DiscordSim, RunningSim, SimConfig, ids};
 use tempfile::TempDir;
 
@@ -44,12 +44,10 @@ impl Stack {
     /// A simulator and the database at `url` (migrated here).
     pub async fn with_database(config: SimConfig, dir: TempDir, database_url: String) -> Self {
         let sim = DiscordSim::start(config).await.unwrap();
-        let database = Database::open(&DatabaseConfig::parse(Some(&database_url), None).unwrap())
-            .await
-            .unwrap();
-        migrate::apply(&database.connect().unwrap(), &migrate::embedded())
-            .await
-            .unwrap();
+        let (database, _) =
+            db::open_migrated(&DatabaseConfig::parse(Some(&database_url), None).unwrap())
+                .await
+                .unwrap();
         Self {
             sim,
             dir,
