@@ -39,19 +39,10 @@ async fn a_60_second_database_outage_loses_and_doubles_nothing() {
         ],
     );
     worker.wait_healthy(WAIT).await;
-    let before = stack.post(I_SHIPPED, ALICE, "shipped https://before.dev");
-    eventually("the first rocket", WAIT, || async {
-        stack.rockets_on(before) == 1
-    })
-    .await;
-    eventually("the first launch's sequence to be stored", WAIT, || async {
-        stack
-            .stored_session()
-            .await
-            .is_some_and(|(_, sequence)| sequence >= 2)
-    })
-    .await;
-    let (_, sequence_before) = stack.stored_session().await.unwrap();
+    let before = stack
+        .launch_and_wait_for_rocket("shipped https://before.dev", WAIT)
+        .await;
+    let sequence_before = stack.wait_for_stored_sequence(2, WAIT).await;
 
     server.shutdown().await.unwrap();
     let outage_started = Instant::now();
@@ -143,19 +134,10 @@ async fn a_worker_killed_during_an_outage_is_replaced_by_one_that_resumes_before
     let stack = Stack::with_database(sim_config(), dir, server.url()).await;
     let mut first = stack.spawn_worker("first", &[]);
     first.wait_healthy(WAIT).await;
-    let before = stack.post(I_SHIPPED, ALICE, "shipped https://before.dev");
-    eventually("the first rocket", WAIT, || async {
-        stack.rockets_on(before) == 1
-    })
-    .await;
-    eventually("the first launch's sequence to be stored", WAIT, || async {
-        stack
-            .stored_session()
-            .await
-            .is_some_and(|(_, sequence)| sequence >= 2)
-    })
-    .await;
-    let (_, sequence_before) = stack.stored_session().await.unwrap();
+    let before = stack
+        .launch_and_wait_for_rocket("shipped https://before.dev", WAIT)
+        .await;
+    let sequence_before = stack.wait_for_stored_sequence(2, WAIT).await;
 
     server.shutdown().await.unwrap();
     let during = [

@@ -19,16 +19,11 @@ async fn kill_9_then_restart_resumes_and_loses_or_doubles_nothing() {
     let stack = Stack::start(sim_config()).await;
     let mut first = stack.spawn_worker("first", &[]);
     first.wait_healthy(WAIT).await;
-    let before = stack.post(I_SHIPPED, ALICE, "shipped https://one.dev");
-    eventually("the first rocket", WAIT, || async {
-        stack.rockets_on(before) == 1
-    })
-    .await;
+    let before = stack
+        .launch_and_wait_for_rocket("shipped https://one.dev", WAIT)
+        .await;
     // A kill before the first session save leaves nothing to resume.
-    eventually("a stored session", WAIT, || async {
-        stack.stored_session().await.is_some()
-    })
-    .await;
+    stack.wait_for_stored_sequence(0, WAIT).await;
 
     first.kill9();
     let while_down = [
@@ -80,10 +75,7 @@ async fn a_rocket_discord_kept_failing_before_a_kill_9_is_sent_once_by_the_next_
     let stack = Stack::start(sim_config()).await;
     let mut first = stack.spawn_worker("first", &[]);
     first.wait_healthy(WAIT).await;
-    eventually("a stored session", WAIT, || async {
-        stack.stored_session().await.is_some()
-    })
-    .await;
+    stack.wait_for_stored_sequence(0, WAIT).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let (_, sequence_before) = stack.stored_session().await.unwrap();
     // Every 🚀 fails for longer than the worker retries, and still fails when it is killed.
@@ -146,11 +138,9 @@ async fn sigterm_exits_0_stores_the_session_closes_with_4000_and_the_next_start_
     let stack = Stack::start(sim_config()).await;
     let mut first = stack.spawn_worker("first", &[]);
     first.wait_healthy(WAIT).await;
-    let before = stack.post(I_SHIPPED, ALICE, "shipped https://one.dev");
-    eventually("the first rocket", WAIT, || async {
-        stack.rockets_on(before) == 1
-    })
-    .await;
+    let before = stack
+        .launch_and_wait_for_rocket("shipped https://one.dev", WAIT)
+        .await;
 
     first.sigterm();
     let status = first.wait_exit(WAIT).await;

@@ -185,6 +185,32 @@ impl Stack {
     }
 
     /// Waits until there are at least `count` launch rows.
+    /// Posts `content` as Alice in #i-shipped and waits for its 🚀; returns the message id.
+    pub async fn launch_and_wait_for_rocket(&self, content: &str, timeout: Duration) -> u64 {
+        let message = self.post(I_SHIPPED, ALICE, content);
+        eventually("the first rocket", timeout, || async {
+            self.rockets_on(message) == 1
+        })
+        .await;
+        message
+    }
+
+    /// Waits until a session is stored with a sequence of at least `at_least`; returns the
+    /// stored sequence as read afterwards.
+    pub async fn wait_for_stored_sequence(&self, at_least: u64, timeout: Duration) -> u64 {
+        eventually(
+            &format!("a stored session at sequence {at_least} or later"),
+            timeout,
+            || async {
+                self.stored_session()
+                    .await
+                    .is_some_and(|(_, sequence)| sequence >= at_least)
+            },
+        )
+        .await;
+        self.stored_session().await.unwrap().1
+    }
+
     pub async fn wait_for_launches(&self, count: usize, timeout: Duration) {
         eventually(&format!("{count} launch rows"), timeout, || async {
             self.launches().await.len() >= count
