@@ -26,13 +26,15 @@ pub async fn interactions(request: Request, env: Env, ctx: Context) -> worker::R
             return web::plain(500, &format!("ShipTrack is misconfigured: {error}"));
         }
     };
+    // One `Headers` object for the three reads.
+    let headers = request.headers();
     if let Err(rejected) =
-        interactions::check_declared_length(web::header(&request, "content-length")?.as_deref())
+        interactions::check_declared_length(headers.get("content-length")?.as_deref())
     {
         return rejection(&rejected);
     }
-    let signature = web::header(&request, interactions::SIGNATURE_HEADER)?;
-    let timestamp = web::header(&request, interactions::TIMESTAMP_HEADER)?;
+    let signature = headers.get(interactions::SIGNATURE_HEADER)?;
+    let timestamp = headers.get(interactions::TIMESTAMP_HEADER)?;
     let body = web::body(&request).await?;
     let now_ms = js_sys::Date::now() as i64;
     let authenticated = interactions::authenticate(

@@ -1,7 +1,6 @@
 //! The runtime's own `Request` and `Response`, which `#[event(fetch)]` hands over and takes
-//! back as they are: the interactions path reads a method, three headers and the body, and
-//! answers with a status, a content type and a body. `fetch` builds its requests' headers
-//! here too.
+//! back as they are: the interactions path reads the body with [`body`] and answers with a
+//! status, a content type and a body. `fetch` builds its requests' headers here too.
 //!
 //! The `worker` crate's `Request` reads the URL, the method and the `cf` object of every
 //! request up front, and its `Response` is rebuilt (body copied, headers and init converted)
@@ -11,11 +10,6 @@ use worker::js_sys::{ArrayBuffer, Uint8Array};
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::web_sys::{Headers, Request, Response, ResponseInit};
-
-/// A request header, if present.
-pub fn header(request: &Request, name: &str) -> worker::Result<Option<String>> {
-    Ok(request.headers().get(name)?)
-}
 
 /// The whole body.
 pub async fn body(request: &Request) -> worker::Result<Vec<u8>> {
