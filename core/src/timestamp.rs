@@ -7,7 +7,6 @@
 //! Discord's own `+00:00` form; on other offsets twilight keeps the local time, this converts.
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
-use serde::{Deserialize, Deserializer, de::Error as _};
 
 /// `input` as a UTC time, or `None` when it is not such a timestamp or names no real time.
 pub fn parse(input: &str) -> Option<DateTime<Utc>> {
@@ -48,12 +47,6 @@ pub fn parse(input: &str) -> Option<DateTime<Utc>> {
     let local = NaiveDate::from_ymd_opt(year as i32, month, day)?
         .and_hms_nano_opt(hour, minute, second, nanos)?;
     Some((local - TimeDelta::minutes(offset_minutes)).and_utc())
-}
-
-/// For `#[serde(deserialize_with)]`: a timestamp string, refused when [`parse`] refuses it.
-pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<DateTime<Utc>, D::Error> {
-    let text = String::deserialize(deserializer)?;
-    parse(&text).ok_or_else(|| D::Error::custom("expected an RFC 3339 timestamp"))
 }
 
 struct Cursor<'a>(&'a [u8]);

@@ -2,8 +2,8 @@
 //!
 //! The `#[event]` functions below only route; the decisions live in plain modules that build
 //! and test natively (`config`, `verify`, `interactions`, `commands`, `hrana`, `digest`), and the
-//! runtime glue (`endpoint`, `web`, `deferred`, `fetch`, `self_test`, `hrana::http`, `verify::webcrypto`,
-//! `digest::scheduled`, `digest::runtime`) exists only in the wasm build.
+//! runtime glue (`allocator`, `endpoint`, `web`, `deferred`, `fetch`, `self_test`, `hrana::http`,
+//! `verify::webcrypto`, `digest::scheduled`, `digest::runtime`) exists only in the wasm build.
 
 pub mod commands;
 pub mod config;
@@ -12,6 +12,8 @@ pub mod hrana;
 pub mod interactions;
 pub mod verify;
 
+#[cfg(target_arch = "wasm32")]
+mod allocator;
 #[cfg(target_arch = "wasm32")]
 mod deferred;
 #[cfg(target_arch = "wasm32")]

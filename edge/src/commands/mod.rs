@@ -83,9 +83,7 @@ pub fn plan(
 ) -> Result<Plan, Rejection> {
     let incoming = match parsed {
         Ok(incoming) => incoming,
-        Err(
-            error @ (InteractionError::MalformedJson(_) | InteractionError::NotAnInteraction(_)),
-        ) => {
+        Err(error @ (InteractionError::MalformedJson | InteractionError::NotAnInteraction)) => {
             return Err(Rejection::MalformedBody(error.to_string()));
         }
         Err(InteractionError::Unsupported(_)) => {

@@ -98,7 +98,7 @@ pub fn read_claim(result: &StmtResult) -> Result<Claim, DbError> {
     let ids = row
         .text(0)
         .ok_or_else(|| DbError::Protocol("digests.message_ids is not text".to_owned()))?;
-    let already_posted = serde_json::from_slice(ids.as_bytes()).map_err(|_| {
+    let already_posted = miniserde::json::from_str(ids).map_err(|_| {
         DbError::Protocol(format!(
             "digests.message_ids is not a JSON list of ids: {ids}"
         ))

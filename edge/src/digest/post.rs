@@ -12,7 +12,8 @@
 use std::fmt;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use miniserde::Deserialize;
+use serde::Serialize;
 use shiptrack_core::{seconds, week::WeekKey};
 
 /// The route a message is posted to, below `DISCORD_API_BASE`.
@@ -134,10 +135,15 @@ impl fmt::Display for Transient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::RateLimited { retry_after } => {
+                // Rounded to the millisecond in integers: formatting an `f64` would compile
+                // about 14 KB of float printing into the Worker for this one log line.
+                let millis = retry_after.as_secs() * 1000
+                    + u64::from((retry_after.subsec_nanos() + 500_000) / 1_000_000);
                 write!(
                     f,
-                    "Discord rate-limited the post for {:.3} s",
-                    retry_after.as_secs_f64()
+                    "Discord rate-limited the post for {}.{:03} s",
+                    millis / 1000,
+                    millis % 1000
                 )
             }
             Self::Unavailable { reason } => write!(f, "Discord did not take the post: {reason}"),
@@ -185,11 +191,10 @@ struct ErrorBody {
     message: Option<String>,
 }
 
-/// What Discord's answer means. (JSON is read with `from_slice` throughout the Worker, so
-/// serde_json's byte reader is the only one compiled into it.)
+/// What Discord's answer means.
 pub fn classify(reply: &Reply) -> Outcome {
     match reply.status {
-        200..=299 => match serde_json::from_slice::<Created>(reply.body.as_bytes()) {
+        200..=299 => match miniserde::json::from_str::<Created>(&reply.body) {
             Ok(created) => Outcome::Posted {
                 message_id: created.id,
                 pause: reply.reset_after.filter(|_| reply.remaining == Some(0)),
@@ -200,7 +205,7 @@ pub fn classify(reply: &Reply) -> Outcome {
             }),
         },
         429 => {
-            let precise = serde_json::from_slice::<RateLimited>(reply.body.as_bytes())
+            let precise = miniserde::json::from_str::<RateLimited>(&reply.body)
                 .ok()
                 .and_then(|body| Duration::try_from_secs_f64(body.retry_after).ok());
             Outcome::Transient(Transient::RateLimited {
@@ -213,7 +218,7 @@ pub fn classify(reply: &Reply) -> Outcome {
             reason: format!("HTTP {}", reply.status),
         }),
         status => {
-            let body = serde_json::from_slice::<ErrorBody>(reply.body.as_bytes()).ok();
+            let body = miniserde::json::from_str::<ErrorBody>(&reply.body).ok();
             Outcome::Refused(Refusal {
                 status,
                 code: body.as_ref().and_then(|body| body.code),
@@ -443,6 +448,25 @@ mod tests {
         assert_eq!(
             unknown.to_string(),
             "Discord refused the message: Unknown Channel (HTTP 404, code 10003)"
+        );
+    }
+
+    #[test]
+    fn a_rate_limit_reads_in_seconds_to_the_millisecond() {
+        let limited = |nanos| Transient::RateLimited {
+            retry_after: Duration::from_nanos(nanos),
+        };
+        assert_eq!(
+            limited(2_500_000_000).to_string(),
+            "Discord rate-limited the post for 2.500 s"
+        );
+        assert_eq!(
+            limited(64_570_400_000).to_string(),
+            "Discord rate-limited the post for 64.570 s"
+        );
+        assert_eq!(
+            limited(999_600_000).to_string(),
+            "Discord rate-limited the post for 1.000 s"
         );
     }
 

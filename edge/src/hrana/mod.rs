@@ -71,8 +71,13 @@ pub fn pipeline_request(statements: Vec<Stmt>) -> PipelineReqBody {
 /// Reads the results of the `statements` executes of [`pipeline_request`]; the first
 /// failed statement fails the operation.
 pub fn read_pipeline_response(body: &[u8], statements: usize) -> Result<Vec<StmtResult>, DbError> {
-    let response: PipelineResponse =
-        serde_json::from_slice(body).map_err(|error| DbError::Protocol(error.to_string()))?;
+    let response: PipelineResponse = std::str::from_utf8(body)
+        .ok()
+        .and_then(|text| miniserde::json::from_str(text).ok())
+        // miniserde's error says nothing more, so the answer's start tells what came back.
+        .ok_or_else(|| {
+            DbError::Protocol(String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned())
+        })?;
     if response.results.len() != statements + 1 {
         return Err(DbError::Protocol(format!(
             "expected {} results, got {}",

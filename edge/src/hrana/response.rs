@@ -3,11 +3,17 @@
 //! `libsql-hrana`'s response types are internally tagged enums (`{"type": "ok", ...}`), which
 //! serde can only decode by first buffering every value into a generic tree; in the wasm
 //! build that buffering and the protocol types it serves cost about 60 KB of the bundle.
-//! These plain structs decode the same JSON field by field. Requests keep `libsql-hrana`'s
-//! types: serialising them needs no buffering.
+//! These plain structs decode the same JSON field by field, with miniserde (as the Worker
+//! reads all JSON; see `shiptrack_core::interaction`). Requests keep `libsql-hrana`'s types:
+//! serialising them needs no buffering.
 
-use serde::Deserialize;
-use serde::de::{self, Deserializer, Visitor};
+use std::mem;
+
+use miniserde::{
+    Deserialize, Error, Result,
+    de::{Seq, Visitor},
+    make_place,
+};
 
 /// `{"baton": ..., "base_url": ..., "results": [...]}`; only the results matter to one
 /// closed stream per operation.
@@ -46,8 +52,7 @@ pub struct StmtResult {
 }
 
 /// A result row, read by column position as `shiptrack_core::sql` documents it.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-#[serde(transparent)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Row {
     pub values: Vec<ColumnValue>,
 }
@@ -74,8 +79,7 @@ impl Row {
 
 /// A column's value. No column the Worker reads holds a float or a blob, so those are kept
 /// only as present ([`ColumnValue::Other`]), which spares the Worker a base64 decoder.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-#[serde(try_from = "WireValue")]
+#[derive(Clone, Debug, PartialEq)]
 pub enum ColumnValue {
     Null,
     Integer(i64),
@@ -94,29 +98,30 @@ struct WireValue {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "lowercase")]
 enum WireKind {
+    #[serde(rename = "null")]
     Null,
+    #[serde(rename = "integer")]
     Integer,
+    #[serde(rename = "float")]
     Float,
+    #[serde(rename = "text")]
     Text,
+    #[serde(rename = "blob")]
     Blob,
 }
 
-impl TryFrom<WireValue> for ColumnValue {
-    type Error = &'static str;
-
-    fn try_from(wire: WireValue) -> Result<Self, Self::Error> {
-        match (wire.kind, wire.value) {
-            (WireKind::Null, _) => Ok(ColumnValue::Null),
-            (WireKind::Integer, Some(Scalar::Text(digits))) => digits
-                .parse()
-                .map(ColumnValue::Integer)
-                .map_err(|_| "an integer value is not a decimal i64"),
-            (WireKind::Text, Some(Scalar::Text(text))) => Ok(ColumnValue::Text(text)),
-            (WireKind::Float | WireKind::Blob, _) => Ok(ColumnValue::Other),
-            (WireKind::Integer | WireKind::Text, _) => Err("a value without a string value"),
+/// The column value `wire` stands for, or `None` when an integer or a text has no string
+/// value (or the integer's is not a decimal i64).
+fn column_value(wire: WireValue) -> Option<ColumnValue> {
+    match (wire.kind, wire.value) {
+        (WireKind::Null, _) => Some(ColumnValue::Null),
+        (WireKind::Integer, Some(Scalar::Text(digits))) => {
+            digits.parse().ok().map(ColumnValue::Integer)
         }
+        (WireKind::Text, Some(Scalar::Text(text))) => Some(ColumnValue::Text(text)),
+        (WireKind::Float | WireKind::Blob, _) => Some(ColumnValue::Other),
+        (WireKind::Integer | WireKind::Text, _) => None,
     }
 }
 
@@ -126,39 +131,83 @@ enum Scalar {
     Number,
 }
 
-impl<'de> Deserialize<'de> for Scalar {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ScalarVisitor;
+impl Deserialize for Scalar {
+    fn begin(out: &mut Option<Self>) -> &mut dyn Visitor {
+        make_place!(Place);
 
-        impl Visitor<'_> for ScalarVisitor {
-            type Value = Scalar;
-
-            fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
-                formatter.write_str("a string or a number")
+        impl Visitor for Place<Scalar> {
+            fn string(&mut self, s: &str) -> Result<()> {
+                self.out = Some(Scalar::Text(s.to_owned()));
+                Ok(())
             }
 
-            fn visit_str<E: de::Error>(self, value: &str) -> Result<Scalar, E> {
-                Ok(Scalar::Text(value.to_owned()))
+            fn negative(&mut self, _: i64) -> Result<()> {
+                self.out = Some(Scalar::Number);
+                Ok(())
             }
 
-            fn visit_string<E: de::Error>(self, value: String) -> Result<Scalar, E> {
-                Ok(Scalar::Text(value))
+            fn nonnegative(&mut self, _: u64) -> Result<()> {
+                self.out = Some(Scalar::Number);
+                Ok(())
             }
 
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Scalar, E> {
-                Ok(Scalar::Number)
-            }
-
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Scalar, E> {
-                Ok(Scalar::Number)
-            }
-
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Scalar, E> {
-                Ok(Scalar::Number)
+            fn float(&mut self, _: f64) -> Result<()> {
+                self.out = Some(Scalar::Number);
+                Ok(())
             }
         }
 
-        deserializer.deserialize_any(ScalarVisitor)
+        Place::new(out)
+    }
+}
+
+/// A row is a JSON array of values, each checked by [`column_value`] as it is read.
+impl Deserialize for Row {
+    fn begin(out: &mut Option<Self>) -> &mut dyn Visitor {
+        make_place!(Place);
+
+        impl Visitor for Place<Row> {
+            fn seq(&mut self) -> Result<Box<dyn Seq + '_>> {
+                Ok(Box::new(RowValues {
+                    out: &mut self.out,
+                    values: Vec::new(),
+                    next: None,
+                }))
+            }
+        }
+
+        Place::new(out)
+    }
+}
+
+struct RowValues<'a> {
+    out: &'a mut Option<Row>,
+    values: Vec<ColumnValue>,
+    /// The element being read.
+    next: Option<WireValue>,
+}
+
+impl RowValues<'_> {
+    fn take_next(&mut self) -> Result<()> {
+        if let Some(wire) = self.next.take() {
+            self.values.push(column_value(wire).ok_or(Error)?);
+        }
+        Ok(())
+    }
+}
+
+impl Seq for RowValues<'_> {
+    fn element(&mut self) -> Result<&mut dyn Visitor> {
+        self.take_next()?;
+        Ok(WireValue::begin(&mut self.next))
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        self.take_next()?;
+        *self.out = Some(Row {
+            values: mem::take(&mut self.values),
+        });
+        Ok(())
     }
 }
 
@@ -167,8 +216,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn values(row: serde_json::Value) -> Result<Row, serde_json::Error> {
-        serde_json::from_value(row)
+    fn values(row: serde_json::Value) -> miniserde::Result<Row> {
+        miniserde::json::from_str(&row.to_string())
     }
 
     #[test]
