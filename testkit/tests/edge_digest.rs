@@ -4,14 +4,14 @@
 //! `scheduledTime`), reading the dev-db and posting to the Discord simulator.
 //!
 //! Needs `edge/build` (scripts/build-edge) and `node_modules` (scripts/setup); scripts/test
-//! provides both. One Worker serves every trial. Every firing posts for every configured guild,
-//! so each trial owns a community and a week of its own: a firing for another trial's week finds
-//! nothing to post in this trial's community.
+//! provides both. One Worker serves every trial, and each trial owns a community and a week. That
+//! alone does not keep trials apart: a firing posts for every configured guild, so the trials
+//! that fire the cron take turns (see [`turn_to_fire`]).
 
 mod edge_support;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -128,6 +128,17 @@ async fn fire(stack: &EdgeStack, scheduled: DateTime<Utc>) -> Duration {
         "{body}"
     );
     started.elapsed()
+}
+
+/// A trial's turn with the cron, held from its first write to its last check, so that the only
+/// firings its channels see are its own. A firing posts to every configured guild, whichever
+/// trial fired it: the vars' community gets any week it has launches in (the first trial's
+/// launch at exactly Nov 30 09:00 lies in the week the Dec 7 firing covers), and a guild that
+/// wants the quiet-week line gets one for every week fired.
+fn turn_to_fire() -> MutexGuard<'static, ()> {
+    static CRON: Mutex<()> = Mutex::new(());
+    // A trial that failed during its turn has still finished firing; the next one can go.
+    CRON.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Source ids unique across the binary's trials.
@@ -311,6 +322,7 @@ fn assert_sent_as_the_digest(posted: &[PostedMessage], guild: u64, window: &Dige
 // ----- trials -----
 
 fn a_week_is_posted_once_in_order_and_pings_nobody(stack: &EdgeStack) {
+    let _turn = turn_to_fire();
     // Community 0 is the single community of GUILD_ID and ANNOUNCEMENTS_CHANNEL_ID: no settings row.
     let (guild, channel) = community(stack, 0);
     let scheduled = at("2026-11-30T09:00:00Z");
@@ -420,6 +432,7 @@ fn a_week_is_posted_once_in_order_and_pings_nobody(stack: &EdgeStack) {
 }
 
 fn two_concurrent_firings_post_one_digest(stack: &EdgeStack) {
+    let _turn = turn_to_fire();
     let (guild, channel) = community(stack, 1);
     let scheduled = at("2026-12-07T09:00:00Z");
     let window = DigestWindow::before(scheduled);
@@ -442,6 +455,7 @@ fn two_concurrent_firings_post_one_digest(stack: &EdgeStack) {
 }
 
 fn a_stale_claim_is_taken_over_without_posting_the_unrecorded_message_twice(stack: &EdgeStack) {
+    let _turn = turn_to_fire();
     let (guild, channel) = community(stack, 2);
     let scheduled = at("2026-12-14T09:00:00Z");
     let window = DigestWindow::before(scheduled);
@@ -506,6 +520,7 @@ fn a_stale_claim_is_taken_over_without_posting_the_unrecorded_message_twice(stac
 }
 
 fn rate_limits_and_server_errors_are_waited_out(stack: &EdgeStack) {
+    let _turn = turn_to_fire();
     let (guild, channel) = community(stack, 3);
     let scheduled = at("2026-12-21T09:00:00Z");
     let window = DigestWindow::before(scheduled);
@@ -547,6 +562,7 @@ fn rate_limits_and_server_errors_are_waited_out(stack: &EdgeStack) {
 fn an_unknown_channel_is_recorded_on_the_row_and_other_guilds_still_get_their_digest(
     stack: &EdgeStack,
 ) {
+    let _turn = turn_to_fire();
     let (broken_guild, _) = community(stack, 4);
     let (guild, channel) = community(stack, 5);
     let scheduled = at("2026-12-28T09:00:00Z");
@@ -605,6 +621,7 @@ fn an_unknown_channel_is_recorded_on_the_row_and_other_guilds_still_get_their_di
 }
 
 fn a_guild_with_the_digest_off_gets_nothing_and_a_quiet_week_gets_its_line(stack: &EdgeStack) {
+    let _turn = turn_to_fire();
     let (off_guild, off_channel) = community(stack, 6);
     let (quiet_guild, quiet_channel) = community(stack, 7);
     let scheduled = at("2027-01-04T09:00:00Z");
@@ -628,16 +645,9 @@ fn a_guild_with_the_digest_off_gets_nothing_and_a_quiet_week_gets_its_line(stack
             digest_row(stack, off_guild, &window).await.is_none(),
             "a guild with the digest off is never claimed"
         );
-        // The quiet guild gets a line for every week a firing covers; this week's is the one with its dates.
-        let quiet_line = expected(&[], &window, true);
-        let posted = contents(&stack.sim.control().posted_messages(quiet_channel));
         assert_eq!(
-            posted
-                .iter()
-                .filter(|content| **content == quiet_line[0])
-                .count(),
-            1,
-            "{posted:?}"
+            contents(&stack.sim.control().posted_messages(quiet_channel)),
+            expected(&[], &window, true)
         );
         assert_eq!(
             digest_row(stack, quiet_guild, &window)
@@ -650,6 +660,7 @@ fn a_guild_with_the_digest_off_gets_nothing_and_a_quiet_week_gets_its_line(stack
 }
 
 fn a_week_of_a_thousand_launches_fits_discords_limit_and_posts_in_order(stack: &EdgeStack) {
+    let _turn = turn_to_fire();
     let (guild, channel) = community(stack, 8);
     let scheduled = at("2027-01-11T09:00:00Z");
     let window = DigestWindow::before(scheduled);
@@ -737,6 +748,8 @@ fn a_week_of_a_thousand_launches_fits_discords_limit_and_posts_in_order(stack: &
 }
 
 fn digest_preview_shows_an_admin_the_week_so_far_privately(stack: &EdgeStack) {
+    // No turn to fire: community 9 has no settings row and is not the vars' community, so no
+    // firing posts to it.
     let (guild, channel) = community(stack, 9);
     let window = DigestWindow::before(week::next_digest_at(now()));
     stack.block_on(async {
