@@ -1,8 +1,8 @@
 //! One shard's events, from the socket to the database, in order.
 //!
-//! The *pump* takes each [`ShardEvent`] the moment it arrives (the shard never waits for
-//! us), decides what it means with the [`LaunchRules`], and queues it in the shard's
-//! [`Spool`]. The *processor* applies the queued entries in order, a run of them per
+//! The shard reads each dispatch into its [`Effect`] with the [`LaunchRules`] as it parses
+//! the payload ([`crate::launches::LaunchReader`]). The *pump* takes each [`ShardEvent`] the
+//! moment it arrives (the shard never waits for us) and queues it in the shard's [`Spool`]. The *processor* applies the queued entries in order, a run of them per
 //! transaction, retrying the database with backoff for as long as it is down, and only then
 //! moves the session's stored sequence past them. So the sequence a restart resumes from
 //! never skips an event whose launch is not stored, and replayed events find their rows and
@@ -12,15 +12,15 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use tokio::sync::{Notify, mpsc, watch};
+use tokio::sync::{Notify, mpsc};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::backoff::Backoff;
 use crate::db::connect::Database;
 use crate::gateway::{ShardEvent, ShardId};
+use crate::launches::Effect;
 use crate::launches::record::{Recorded, Statements, record, record_run};
-use crate::launches::{Effect, LaunchRules};
 use crate::lease::now_ms;
 use crate::metrics::ShardSlot;
 use crate::reactions::Reactions;
@@ -177,25 +177,23 @@ enum Step {
     Skip(u64),
 }
 
-/// Most events the pump decides on before handing them to the queue together.
+/// Most events the pump takes before handing them to the queue together.
 const PUMP_BATCH: usize = 256;
 
 /// Moves the shard's events into the queue until the shard stops sending. An error means
 /// an event could not be kept (the spool file failed): the caller stops the shard, and the
 /// event comes back with the replay after the stored sequence.
 pub async fn pump(
-    mut events: mpsc::UnboundedReceiver<ShardEvent>,
-    rules: watch::Receiver<Arc<LaunchRules>>,
+    mut events: mpsc::UnboundedReceiver<ShardEvent<Effect>>,
     queue: &Queue,
     slot: &ShardSlot,
 ) -> Result<(), SpoolError> {
     let result = async {
         let mut batch = Vec::with_capacity(PUMP_BATCH);
         while events.recv_many(&mut batch, PUMP_BATCH).await > 0 {
-            let rules = rules.borrow().clone();
             let steps = batch
                 .drain(..)
-                .filter_map(|event| decide(event, &rules, slot))
+                .filter_map(|event| step(event, slot))
                 .collect();
             queue.accept(steps, slot)?;
         }
@@ -206,7 +204,7 @@ pub async fn pump(
     result
 }
 
-fn decide(event: ShardEvent, rules: &LaunchRules, slot: &ShardSlot) -> Option<Step> {
+fn step(event: ShardEvent<Effect>, slot: &ShardSlot) -> Option<Step> {
     match event {
         ShardEvent::Ready { shard, session } => {
             tracing::info!(%shard, session_id = %session.session_id, "new gateway session");
@@ -223,15 +221,14 @@ fn decide(event: ShardEvent, rules: &LaunchRules, slot: &ShardSlot) -> Option<St
         ShardEvent::Dispatch {
             shard,
             sequence,
-            event_type,
             data,
         } => {
             slot.count_event_handled();
-            match rules.decide(&event_type, data.get()) {
+            match data {
                 Ok(Effect::Nothing) => Some(Step::Skip(sequence)),
                 Ok(effect) => Some(Step::Queue(Entry::Event { sequence, effect })),
-                Err(error) => {
-                    tracing::warn!(%shard, sequence, %event_type, %error, "skipping a dispatch whose payload does not parse");
+                Err(unreadable) => {
+                    tracing::warn!(%shard, sequence, event_type = %unreadable.event_type, error = %unreadable.error, "skipping a dispatch whose payload does not parse");
                     Some(Step::Skip(sequence))
                 }
             }
@@ -465,13 +462,14 @@ pub async fn process(
 mod tests {
     use std::collections::BTreeSet;
 
-    use serde_json::value::RawValue;
+    use tokio::sync::watch;
     use twilight_model::id::Id;
 
     use super::*;
     use crate::db::config::DatabaseConfig;
     use crate::db::test_support::migrated_file_database;
-    use crate::gateway::{ResumeState, Token};
+    use crate::gateway::{DispatchReader, ResumeState, Token};
+    use crate::launches::{LaunchReader, LaunchRules};
     use crate::rest::{RestClient, RetryPolicy};
 
     const SHARD: ShardId = ShardId {
@@ -503,12 +501,12 @@ mod tests {
         }
     }
 
-    fn dispatch(sequence: u64, event_type: &str, data: serde_json::Value) -> ShardEvent {
+    /// A dispatch as the shard hands it on, read by the worker's reader.
+    fn dispatch(sequence: u64, event_type: &str, data: serde_json::Value) -> ShardEvent<Effect> {
         ShardEvent::Dispatch {
             shard: SHARD,
             sequence,
-            event_type: event_type.to_owned(),
-            data: RawValue::from_string(data.to_string()).unwrap(),
+            data: Ok(LaunchReader::new(rules()).read(event_type, data).unwrap()),
         }
     }
 
@@ -532,7 +530,7 @@ mod tests {
     async fn run(
         database: Arc<Database>,
         spool: Spool<Entry>,
-        events: Vec<ShardEvent>,
+        events: Vec<ShardEvent<Effect>>,
         abort_after: Option<Duration>,
     ) -> (Processed, Progress, Queue, Arc<ShardSlot>) {
         let queue = Queue::new(spool);
@@ -554,7 +552,7 @@ mod tests {
         }
         let lease_lost = CancellationToken::new();
         let (pumped, processed) = tokio::join!(
-            pump(receiver, rules(), &queue, &slot),
+            pump(receiver, &queue, &slot),
             process(
                 &queue,
                 &mut applier,

@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::{SpoolConfig, Timings};
 use crate::db::connect::Database;
 use crate::gateway::{self, Compression, FatalError, IdentifyQueue, ShardConfig, ShardId, Token};
-use crate::launches::{Effect, LaunchRules};
+use crate::launches::{Effect, LaunchReader, LaunchRules};
 use crate::lease;
 use crate::metrics::ShardSlot;
 use crate::pipeline::{self, Applier, Entry, Processed, Queue};
@@ -223,6 +223,7 @@ async fn tenure(
     let connection = async {
         let result = gateway::run_shard(
             config,
+            LaunchReader::new(shared.rules.clone()),
             events_tx,
             slot.status.clone(),
             stop_connection.clone(),
@@ -232,7 +233,7 @@ async fn tenure(
         result
     };
     let pump = async {
-        let result = pipeline::pump(events_rx, shared.rules.clone(), &queue, slot).await;
+        let result = pipeline::pump(events_rx, &queue, slot).await;
         if let Err(error) = &result {
             tracing::error!(%shard, %error, "cannot keep events; stopping the shard so they are replayed later");
             pump_failed.cancel();

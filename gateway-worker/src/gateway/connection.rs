@@ -29,6 +29,7 @@ use twilight_model::gateway::payload::incoming::Hello;
 use super::backoff::{Backoff, invalid_session_delay};
 use super::close_code::{CloseAction, RESUMABLE_CLOSE, action_after_close};
 use super::compression::Inflater;
+use super::dispatch::{DispatchReader, UnreadableDispatch};
 use super::envelope::{Envelope, ReadySession};
 use super::heartbeat::{self, Due, Heartbeat};
 use super::ratelimiter::{CommandRatelimiter, Sending};
@@ -54,9 +55,10 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Runs one shard until it is shut down or Discord refuses it for good.
-pub async fn run(
+pub async fn run<R: DispatchReader>(
     config: ShardConfig,
-    events: UnboundedSender<ShardEvent>,
+    reader: R,
+    events: UnboundedSender<ShardEvent<R::Data>>,
     status: Arc<ShardStatus>,
     shutdown: CancellationToken,
 ) -> Result<ShardExit, FatalError> {
@@ -79,7 +81,7 @@ pub async fn run(
             Plan::Resume { url, .. } => (url.to_owned(), true),
             Plan::Identify { url } => (url.to_owned(), false),
         };
-        let outcome = Connection::open(&config, &events, &status, &mut session, &shutdown)
+        let outcome = Connection::open(&config, &reader, &events, &status, &mut session, &shutdown)
             .run(&url, resuming)
             .await;
 
@@ -201,9 +203,10 @@ enum Wake {
 }
 
 /// One connection's state.
-struct Connection<'a> {
+struct Connection<'a, R: DispatchReader> {
     config: &'a ShardConfig,
-    events: &'a UnboundedSender<ShardEvent>,
+    reader: &'a R,
+    events: &'a UnboundedSender<ShardEvent<R::Data>>,
     status: &'a ShardStatus,
     session: &'a mut Session,
     cancelled: Pin<Box<WaitForCancellationFutureOwned>>,
@@ -218,10 +221,11 @@ struct Connection<'a> {
     sent_resume: bool,
 }
 
-impl<'a> Connection<'a> {
+impl<'a, R: DispatchReader> Connection<'a, R> {
     fn open(
         config: &'a ShardConfig,
-        events: &'a UnboundedSender<ShardEvent>,
+        reader: &'a R,
+        events: &'a UnboundedSender<ShardEvent<R::Data>>,
         status: &'a ShardStatus,
         session: &'a mut Session,
         shutdown: &'a CancellationToken,
@@ -229,6 +233,7 @@ impl<'a> Connection<'a> {
         let now = Instant::now();
         Self {
             config,
+            reader,
             events,
             status,
             session,
@@ -366,7 +371,7 @@ impl<'a> Connection<'a> {
     ) -> Result<(), Ending> {
         let shard = self.config.shard;
         // A payload we cannot read means a broken stream; Discord replays from our sequence.
-        let envelope = Envelope::parse(json)
+        let envelope = Envelope::parse(json, self.reader)
             .map_err(|error| Ending::Resume(format!("unreadable payload: {error}")))?;
         let Some(op) = OpCode::from(envelope.op) else {
             tracing::debug!(shard = %shard, op = envelope.op, "ignoring an unknown opcode");
@@ -432,7 +437,7 @@ impl<'a> Connection<'a> {
     }
 
     /// Op 0: READY and RESUMED move the state machine; every other dispatch goes to the consumer.
-    fn on_dispatch(&mut self, envelope: Envelope<'_>) -> Result<(), Ending> {
+    fn on_dispatch(&mut self, envelope: Envelope<'_, R::Data>) -> Result<(), Ending> {
         let shard = self.config.shard;
         if let Some(sequence) = envelope.s {
             self.session.set_sequence(sequence);
@@ -463,7 +468,7 @@ impl<'a> Connection<'a> {
                 self.emit(ShardEvent::Resumed { shard })
             }
             _ => {
-                let (Some(sequence), Some(data)) = (envelope.s, envelope.d) else {
+                let (Some(sequence), Some(data)) = (envelope.s, envelope.dispatch) else {
                     return Ok(());
                 };
                 // A long replay is progress, not a stuck resume.
@@ -476,8 +481,10 @@ impl<'a> Connection<'a> {
                 self.emit(ShardEvent::Dispatch {
                     shard,
                     sequence,
-                    event_type: event_type.to_owned(),
-                    data: data.to_owned(),
+                    data: data.map_err(|error| UnreadableDispatch {
+                        event_type: event_type.to_owned(),
+                        error,
+                    }),
                 })
             }
         }
@@ -491,7 +498,7 @@ impl<'a> Connection<'a> {
     }
 
     /// The consumer gone means nothing can be delivered any more: stop, resumably.
-    fn emit(&self, event: ShardEvent) -> Result<(), Ending> {
+    fn emit(&self, event: ShardEvent<R::Data>) -> Result<(), Ending> {
         self.events.send(event).map_err(|_| Ending::Shutdown)
     }
 

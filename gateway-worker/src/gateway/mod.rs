@@ -2,22 +2,23 @@
 //! alive (heartbeats, resumes, reconnects with backoff) and hands every dispatch to the consumer
 //! in order.
 //!
-//! The consumer sees [`ShardEvent`]s, the [`ResumeState`] to store, and [`ShardStatus`] for
-//! health; the protocol (DESIGN.md, the gateway section) stays behind [`run_shard`]. One file per
-//! concept: the state machine is `connection.rs`; the decisions it makes are functions of data
-//! in `session.rs`, `heartbeat.rs`, `close_code.rs`, `backoff.rs`, `ratelimiter.rs` and
-//! `identify_queue.rs`; the wire is `url.rs`, `compression.rs`, `envelope.rs` and `command.rs`.
+//! The consumer sees [`ShardEvent`]s, with each dispatch read by its own [`DispatchReader`],
+//! the [`ResumeState`] to store, and [`ShardStatus`] for health; the protocol (DESIGN.md, the
+//! gateway section) stays behind [`run_shard`]. One file per concept: the state machine is
+//! `connection.rs`; the decisions it makes are functions of data in `session.rs`,
+//! `heartbeat.rs`, `close_code.rs`, `backoff.rs`, `ratelimiter.rs` and `identify_queue.rs`; the
+//! wire is `url.rs`, `compression.rs`, `envelope.rs`, `dispatch.rs` and `command.rs`.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::value::RawValue;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 use twilight_model::gateway::Intents;
 
 pub use backoff::BackoffConfig;
+pub use dispatch::{DispatchReader, KeepRaw, RawDispatch, UnreadableDispatch};
 pub use error::{FatalError, FatalErrorKind, SendError};
 pub use identify_queue::{HttpIdentifyQueue, IdentifyQueue, LocalIdentifyQueue};
 pub use session::ResumeState;
@@ -28,6 +29,7 @@ mod close_code;
 mod command;
 mod compression;
 mod connection;
+mod dispatch;
 mod envelope;
 mod error;
 mod heartbeat;
@@ -156,9 +158,9 @@ impl Default for Timeouts {
     }
 }
 
-/// What a shard tells its consumer.
+/// What a shard tells its consumer; `T` is what its [`DispatchReader`] makes of a dispatch.
 #[derive(Debug)]
-pub enum ShardEvent {
+pub enum ShardEvent<T = RawDispatch> {
     /// A new session after IDENTIFY; everything before it is gone.
     Ready {
         shard: ShardId,
@@ -166,12 +168,11 @@ pub enum ShardEvent {
     },
     /// The session was resumed; the replayed dispatches came before this, in order.
     Resumed { shard: ShardId },
-    /// A dispatch, in order; `data` is the raw JSON of `d` so consumers parse only the events they need.
+    /// A dispatch, in order, as the consumer's reader read it.
     Dispatch {
         shard: ShardId,
         sequence: u64,
-        event_type: String,
-        data: Box<RawValue>,
+        data: Result<T, UnreadableDispatch>,
     },
     /// A connection ended; unless the shard stopped, it reconnects on its own.
     Disconnected { shard: ShardId, reason: String },
@@ -186,15 +187,17 @@ pub struct ShardExit {
 
 /// Runs one shard until `shutdown` is cancelled or Discord refuses it with a fatal close code.
 ///
-/// `events` is unbounded on purpose: the shard must never stop reading the socket or
-/// heartbeating because its consumer is slow.
-pub async fn run_shard(
+/// `reader` reads each dispatch's `d` while the payload is parsed (once, straight from the
+/// received text). `events` is unbounded on purpose: the shard must never stop reading the
+/// socket or heartbeating because its consumer is slow.
+pub async fn run_shard<R: DispatchReader>(
     config: ShardConfig,
-    events: UnboundedSender<ShardEvent>,
+    reader: R,
+    events: UnboundedSender<ShardEvent<R::Data>>,
     status: Arc<ShardStatus>,
     shutdown: CancellationToken,
 ) -> Result<ShardExit, FatalError> {
-    connection::run(config, events, status, shutdown).await
+    connection::run(config, reader, events, status, shutdown).await
 }
 
 #[cfg(test)]

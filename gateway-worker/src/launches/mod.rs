@@ -10,8 +10,11 @@ pub mod record;
 mod rules;
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Deserializer, Serialize};
+use tokio::sync::watch;
 use twilight_model::id::{
     Id,
     marker::{ChannelMarker, GuildMarker, MessageMarker, UserMarker},
@@ -19,6 +22,8 @@ use twilight_model::id::{
 use twilight_model::util::Timestamp;
 
 pub use rules::{LaunchRules, keep_fresh};
+
+use crate::gateway::DispatchReader;
 
 /// A launch seen in a message, ready to be stored.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,12 +101,17 @@ struct DeletedBulk {
 const DISCORD_EPOCH_MS: i64 = 1_420_070_400_000;
 
 impl LaunchRules {
-    /// Decides what a dispatch means. A payload that does not parse is an error for the
-    /// caller to log; it never stops the stream.
-    pub fn decide(&self, event_type: &str, data: &str) -> Result<Effect, serde_json::Error> {
+    /// Decides what a dispatch means, reading its `d` from `data` (the payload's parser, in
+    /// the shard). Data that does not parse is an error for the caller to log; it never
+    /// stops the stream.
+    pub fn decide<'de, D: Deserializer<'de>>(
+        &self,
+        event_type: &str,
+        data: D,
+    ) -> Result<Effect, D::Error> {
         match event_type {
             "MESSAGE_CREATE" | "MESSAGE_UPDATE" => {
-                let message: MessageFields = serde_json::from_str(data)?;
+                let message = MessageFields::deserialize(data)?;
                 if !self.is_ship_channel(message.channel_id) {
                     return Ok(Effect::Nothing);
                 }
@@ -109,13 +119,13 @@ impl LaunchRules {
             }
             // A launch can come from any channel through "Log as launch", so deletions in
             // every channel are passed on; the update finds nothing for most of them.
-            "MESSAGE_DELETE" => Ok(Effect::Remove(vec![
-                serde_json::from_str::<Deleted>(data)?.id,
-            ])),
-            "MESSAGE_DELETE_BULK" => Ok(Effect::Remove(
-                serde_json::from_str::<DeletedBulk>(data)?.ids,
-            )),
-            _ => Ok(Effect::Nothing),
+            "MESSAGE_DELETE" => Ok(Effect::Remove(vec![Deleted::deserialize(data)?.id])),
+            "MESSAGE_DELETE_BULK" => Ok(Effect::Remove(DeletedBulk::deserialize(data)?.ids)),
+            // Skipped without building anything (GUILD_CREATE can be megabytes).
+            _ => {
+                data.deserialize_ignored_any(IgnoredAny)?;
+                Ok(Effect::Nothing)
+            }
         }
     }
 
@@ -146,6 +156,30 @@ impl LaunchRules {
             url,
             created_at,
         })
+    }
+}
+
+/// The shard's [`DispatchReader`]: every dispatch becomes its [`Effect`] under the rules of
+/// the moment, read straight from the received payload.
+pub struct LaunchReader {
+    rules: watch::Receiver<Arc<LaunchRules>>,
+}
+
+impl LaunchReader {
+    pub fn new(rules: watch::Receiver<Arc<LaunchRules>>) -> Self {
+        Self { rules }
+    }
+}
+
+impl DispatchReader for LaunchReader {
+    type Data = Effect;
+
+    fn read<'de, D: Deserializer<'de>>(
+        &self,
+        event_type: &str,
+        data: D,
+    ) -> Result<Effect, D::Error> {
+        self.rules.borrow().decide(event_type, data)
     }
 }
 

@@ -1,5 +1,6 @@
 //! Shared by the `shard_*` tests: a Discord simulator with short heartbeats, and one shard
-//! task (`run_shard`) against it whose events the test reads in order.
+//! task (`run_shard`, keeping every dispatch raw) against it whose events the test reads in
+//! order.
 #![allow(dead_code)] // Each test file uses its own part of this module.
 
 use std::sync::Arc;
@@ -7,8 +8,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 use shiptrack_gateway_worker::gateway::{
-    BackoffConfig, Compression, FatalError, IdentifyQueue, LocalIdentifyQueue, ResumeState,
-    ShardConfig, ShardEvent, ShardExit, ShardId, ShardStatus, Timeouts, Token, run_shard,
+    BackoffConfig, Compression, FatalError, IdentifyQueue, KeepRaw, LocalIdentifyQueue,
+    RawDispatch, ResumeState, ShardConfig, ShardEvent, ShardExit, ShardId, ShardStatus, Timeouts,
+    Token, UnreadableDispatch, run_shard,
 };
 use shiptrack_testkit::discord_sim::{DiscordSim, RunningSim, SimConfig, SimControl, ids};
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
@@ -88,6 +90,7 @@ impl Shard {
         let id = config.shard;
         let task = tokio::spawn(run_shard(
             config,
+            KeepRaw,
             sender,
             Arc::clone(&status),
             shutdown.clone(),
@@ -129,13 +132,8 @@ impl Shard {
                 match shard.next_event().await {
                     ShardEvent::Resumed { .. } => return dispatches,
                     ShardEvent::Ready { .. } => panic!("expected a resume, got a new session"),
-                    ShardEvent::Dispatch {
-                        sequence,
-                        event_type,
-                        data,
-                        ..
-                    } => {
-                        dispatches.push(Dispatch::new(sequence, event_type, data.get()));
+                    ShardEvent::Dispatch { sequence, data, .. } => {
+                        dispatches.push(Dispatch::new(sequence, data));
                     }
                     ShardEvent::Disconnected { .. } => {}
                 }
@@ -154,14 +152,8 @@ impl Shard {
                 .count()
                 < count
             {
-                if let ShardEvent::Dispatch {
-                    sequence,
-                    event_type,
-                    data,
-                    ..
-                } = shard.next_event().await
-                {
-                    dispatches.push(Dispatch::new(sequence, event_type, data.get()));
+                if let ShardEvent::Dispatch { sequence, data, .. } = shard.next_event().await {
+                    dispatches.push(Dispatch::new(sequence, data));
                 }
             }
             dispatches
@@ -207,11 +199,12 @@ pub struct Dispatch {
 }
 
 impl Dispatch {
-    fn new(sequence: u64, event_type: String, raw: &str) -> Self {
+    fn new(sequence: u64, read: Result<RawDispatch, UnreadableDispatch>) -> Self {
+        let RawDispatch { event_type, data } = read.expect("every dispatch reads as raw JSON");
         Self {
             sequence,
             event_type,
-            data: serde_json::from_str(raw).expect("dispatch data is JSON"),
+            data: serde_json::from_str(data.get()).expect("dispatch data is JSON"),
         }
     }
 
