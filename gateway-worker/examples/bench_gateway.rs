@@ -10,13 +10,18 @@
 //!   deserialises each MESSAGE_CREATE (counted from its stdout), for reference.
 //!
 //! Each consumer first gets a paced stream (by default 1,000 events per second) and then a
-//! burst of N events as fast as the simulator makes them (10% launches). Printed: burst events
-//! per second, CPU time per burst event (user + system, which other load on the machine
+//! burst of N events (10% launches). The simulator prepares the burst before the clock starts:
+//! it makes every message (world, session buffer) and the connection encodes every frame,
+//! compressed in its zlib stream for zlib-stream, holding them back; the timer starts when the
+//! burst is released and the connection writes the ready frames in large batches. So the burst
+//! measures the consumer, not how fast the simulator (which costs more CPU per event than
+//! either consumer) can make events on the same two cores. Printed: burst events per second
+//! from the release, CPU time per burst event (user + system, which other load on the machine
 //! disturbs far less than the rate), peak RSS (`VmHWM`) after the paced stream and after the
-//! burst, the CPU time this process (the simulator) spent per burst event, and the ratios
-//! gateway-worker / twilight; each the median of `--runs` runs, the consumers alternating,
-//! because the simulator shares this machine's two cores with whichever consumer runs; then
-//! the received ratio of each run's pair.
+//! burst, the CPU time this process (the simulator writing the released frames) spent per
+//! burst event, and the ratios gateway-worker / twilight; each the median of `--runs` runs,
+//! the consumers alternating, because the simulator shares this machine's two cores with
+//! whichever consumer runs; then the received ratio of each run's pair.
 //!
 //! Usage: `bench_gateway --worker PATH --twilight-plain PATH --twilight-zlib PATH
 //! [--events N] [--rate PER_SECOND] [--paced-seconds S] [--runs R]`.
@@ -28,7 +33,7 @@ use std::time::{Duration, Instant};
 
 use shiptrack_gateway_worker::db::{self, config::DatabaseConfig};
 use shiptrack_testkit::discord_sim::{
-    DiscordSim, RateLimits, RunningSim, SimConfig, StreamMix, ids,
+    DiscordSim, PreparedBurst, RateLimits, RunningSim, SimConfig, StreamMix, ids,
 };
 use tokio::sync::mpsc;
 
@@ -57,7 +62,9 @@ fn options() -> Options {
         worker: String::new(),
         twilight_plain: String::new(),
         twilight_zlib: String::new(),
-        events: 20_000,
+        // At a few hundred thousand events per second a burst this long lasts a few hundred
+        // milliseconds, long enough against the 20 ms between reads of the worker's counters.
+        events: 100_000,
         rate: 1_000,
         paced_seconds: 10,
         runs: 3,
@@ -92,8 +99,8 @@ struct Figures {
     /// CPU time (user + system) the consumer spent per burst event.
     cpu_us_per_event: f64,
     /// CPU time this process (the simulator, and the driver reading the consumer's progress)
-    /// spent per burst event, until the consumer had received them: the simulator serves the
-    /// worker's reactions too, on the same two cores that stream the events.
+    /// spent per burst event, from the release until the consumer had received them: writing
+    /// the prepared frames, and for the worker serving its reactions, on the same two cores.
     sim_cpu_us_per_event: f64,
     /// `None` for the reference consumer, which stores nothing.
     stored_per_second: Option<f64>,
@@ -178,15 +185,18 @@ async fn paced_stream(sim: &RunningSim, rate: u64, seconds: u64) -> Sent {
     sent
 }
 
-fn burst(sim: &RunningSim, events: u64) -> Sent {
-    let summary = sim
+/// The burst, made and encoded for the consumer's connection but not yet written; what it holds.
+async fn prepare_burst(sim: &RunningSim, events: u64) -> (PreparedBurst, Sent) {
+    let burst = sim
         .control()
-        .stream_messages(ids::I_SHIPPED, events, StreamMix::default())
+        .prepare_messages(ids::I_SHIPPED, events, StreamMix::default())
+        .await
         .unwrap();
-    Sent {
-        count: summary.count,
-        launches: summary.launches,
-    }
+    let sent = Sent {
+        count: burst.summary().count,
+        launches: burst.summary().launches,
+    };
+    (burst, sent)
 }
 
 /// The worker's counters from `/metrics`.
@@ -334,11 +344,12 @@ async fn bench_worker(options: &Options, compression: &str) -> Figures {
     probe.wait_through(base, &paced, &log_path).await;
     let paced_peak_rss_kib = peak_rss_kib(pid);
 
+    let (burst, sent) = prepare_burst(&sim, options.events).await;
     let base = probe.counters().await.unwrap();
     let cpu_before = cpu_ticks(pid);
     let sim_cpu_before = cpu_ticks(std::process::id());
     let started = Instant::now();
-    let sent = burst(&sim, options.events);
+    assert_eq!(burst.release(), 1, "the worker's one connection");
     let (received, stored) = probe.wait_through(base, &sent, &log_path).await;
     Figures {
         received_per_second: sent.count as f64 / (received - started).as_secs_f64(),
@@ -398,10 +409,12 @@ async fn bench_twilight(options: &Options, binary: &str) -> Figures {
     read_until(Some(paced - paced % 1000)).await;
     let paced_peak_rss_kib = peak_rss_kib(pid);
 
+    let (burst, sent) = prepare_burst(&sim, options.events).await;
+    let total = paced + sent.count;
     let cpu_before = cpu_ticks(pid);
     let sim_cpu_before = cpu_ticks(std::process::id());
     let started = Instant::now();
-    let total = paced + burst(&sim, options.events).count;
+    assert_eq!(burst.release(), 1, "the consumer's one connection");
     let finished = read_until(Some(total - total % 1000)).await;
     let counted = total - total % 1000 - paced;
     let figures = Figures {
@@ -447,7 +460,7 @@ fn medians(runs: &[Figures]) -> Figures {
 async fn main() {
     let options = options();
     println!(
-        "bench-gateway: one shard; {} events/s paced for {} s, then a burst of {} events; 10% launches; median of {} runs",
+        "bench-gateway: one shard; {} events/s paced for {} s, then a burst of {} events prepared ahead and timed from its release; 10% launches; median of {} runs",
         options.rate, options.paced_seconds, options.events, options.runs
     );
     println!(

@@ -5,13 +5,13 @@
 //! `twilight-model`.
 use std::time::{Duration, Instant};
 
-use flate2::{Decompress, FlushDecompress};
+use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use shiptrack_testkit::discord_sim::config::intents;
 use shiptrack_testkit::discord_sim::{
     Closer, DiscordSim, Endpoint, IdentifyOutcome, ResumeOutcome, RunningSim, SessionStartLimit,
-    SimConfig, StreamMix, ids,
+    SimConfig, StreamMix, StreamSummary, ids,
 };
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -33,6 +33,13 @@ struct Raw {
     inflate: Option<Decompress>,
     /// Every binary frame ended with the zlib sync-flush suffix.
     suffixes_ok: bool,
+    /// The client's own zlib stream, fed what was inflated, as the sim's context should be.
+    mirror: Option<Compress>,
+    /// Every binary frame was byte for byte what compressing the payloads received so far, in
+    /// order, in one fresh context gives: what the sim would send streaming them.
+    mirror_ok: bool,
+    /// The text of the last payload, as sent (after inflating).
+    last_text: String,
 }
 
 impl Raw {
@@ -43,10 +50,16 @@ impl Raw {
         let inflate = query
             .contains("compress=zlib-stream")
             .then(|| Decompress::new(true));
+        let mirror = inflate
+            .is_some()
+            .then(|| Compress::new(Compression::default(), true));
         Self {
             ws,
             inflate,
             suffixes_ok: true,
+            mirror,
+            mirror_ok: true,
+            last_text: String::new(),
         }
     }
 
@@ -86,6 +99,20 @@ impl Raw {
             }
             out.reserve(out.capacity());
         }
+        let mirror = self.mirror.as_mut().unwrap();
+        let mut again = Vec::with_capacity(out.len() + 1024);
+        let start = mirror.total_in();
+        loop {
+            let consumed = (mirror.total_in() - start) as usize;
+            mirror
+                .compress_vec(&out[consumed..], &mut again, FlushCompress::Sync)
+                .unwrap();
+            if (mirror.total_in() - start) as usize == out.len() && again.len() < again.capacity() {
+                break;
+            }
+            again.reserve(again.capacity());
+        }
+        self.mirror_ok &= again == bytes;
         String::from_utf8(out).unwrap()
     }
 
@@ -96,11 +123,12 @@ impl Raw {
                 .expect("the gateway said something in time");
             match frame {
                 Some(Ok(Message::Text(text))) => {
+                    self.last_text = text.to_string();
                     return Got::Payload(serde_json::from_str(&text).unwrap());
                 }
                 Some(Ok(Message::Binary(bytes))) => {
-                    let text = self.decompress(&bytes);
-                    return Got::Payload(serde_json::from_str(&text).unwrap());
+                    self.last_text = self.decompress(&bytes);
+                    return Got::Payload(serde_json::from_str(&self.last_text).unwrap());
                 }
                 Some(Ok(Message::Close(frame))) => {
                     return Got::Closed(frame.map(|f| u16::from(f.code)));
@@ -974,7 +1002,7 @@ async fn zlib_stream_compresses_every_payload_in_one_context_ending_with_the_syn
         raw.dispatch("MESSAGE_CREATE").await["d"]["content"],
         "compressed"
     );
-    assert!(raw.suffixes_ok);
+    assert!(raw.suffixes_ok && raw.mirror_ok);
     assert!(sim.control().connections()[0].compressed);
 }
 
@@ -996,6 +1024,148 @@ async fn a_stream_delivers_every_message_in_order_with_the_promised_mix() {
         let event = raw.dispatch("MESSAGE_CREATE").await;
         assert_eq!(event["s"].as_u64(), Some(seq));
     }
+}
+
+/// A dispatch with what differs between two posts of the same stream message taken out: the
+/// message's id and the timestamp made from it.
+fn without_ids(mut payload: Value) -> Value {
+    let data = payload["d"].as_object_mut().unwrap();
+    data.remove("id");
+    data.remove("timestamp");
+    payload
+}
+
+/// Streams `count` messages, then prepares and releases as many on the same connection: the
+/// burst must wait for its release and then arrive as the stream did (same payloads but for the
+/// ids, the sequence numbers following on), in the bytes a resume replays from the session.
+async fn a_prepared_burst_is_sent_on_release_as_a_stream_is(query: &str) {
+    const COUNT: u64 = 600;
+    let sim = start(quiet_heartbeat()).await;
+    let control = sim.control();
+    let mut raw = Raw::open(sim.gateway_url(), query).await;
+    assert_eq!(raw.payload().await["op"], 10);
+    let session = raw.ready(ALL_WE_USE, [0, 1]).await["session_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    raw.dispatch("GUILD_CREATE").await;
+
+    let streamed_summary = control
+        .stream_messages(ids::I_SHIPPED, COUNT, StreamMix::default())
+        .unwrap();
+    let mut streamed = Vec::new();
+    for _ in 0..COUNT {
+        streamed.push(raw.dispatch("MESSAGE_CREATE").await);
+    }
+
+    let burst = control
+        .prepare_messages(ids::I_SHIPPED, COUNT, StreamMix::default())
+        .await
+        .unwrap();
+    let summary = burst.summary().clone();
+    assert_eq!(
+        (summary.count, summary.launches, summary.bot_messages),
+        (
+            streamed_summary.count,
+            streamed_summary.launches,
+            streamed_summary.bot_messages
+        )
+    );
+    assert!(
+        raw.silent_for(Duration::from_millis(300)).await,
+        "nothing is written before the release"
+    );
+    assert_eq!(burst.release(), 1);
+    let mut released_texts = Vec::new();
+    for (i, stream_event) in streamed.into_iter().enumerate() {
+        let event = raw.payload().await;
+        let seq = 3 + COUNT + i as u64;
+        assert_eq!(
+            (event["t"].as_str(), event["s"].as_u64()),
+            (Some("MESSAGE_CREATE"), Some(seq))
+        );
+        let is_launch = |summary: &StreamSummary, event: &Value| {
+            let id = event["d"]["id"].as_str().unwrap().to_owned();
+            summary.launch_ids.contains(&id)
+        };
+        assert_eq!(
+            is_launch(&summary, &event),
+            is_launch(&streamed_summary, &stream_event)
+        );
+        let mut expected = without_ids(stream_event);
+        expected["s"] = json!(seq);
+        assert_eq!(without_ids(event), expected);
+        released_texts.push(raw.last_text.clone());
+    }
+    assert!(raw.suffixes_ok && raw.mirror_ok);
+
+    let mut resumed = Raw::connect(sim.resume_gateway_url()).await;
+    resumed.resume(&session, 2 + COUNT).await;
+    for text in &released_texts {
+        resumed.payload().await;
+        assert_eq!(&resumed.last_text, text, "the bytes the session replays");
+    }
+    assert_eq!(resumed.payload().await["t"], "RESUMED");
+}
+
+#[tokio::test]
+async fn a_prepared_burst_is_sent_on_release_as_a_stream_is_in_plain_json() {
+    a_prepared_burst_is_sent_on_release_as_a_stream_is("v=10&encoding=json").await;
+}
+
+#[tokio::test]
+async fn a_prepared_burst_is_sent_on_release_as_a_stream_is_in_zlib_stream() {
+    a_prepared_burst_is_sent_on_release_as_a_stream_is("v=10&encoding=json&compress=zlib-stream")
+        .await;
+}
+
+#[tokio::test]
+async fn what_is_encoded_while_a_burst_is_held_follows_it_in_order_in_one_zlib_stream() {
+    let sim = start(quiet_heartbeat()).await;
+    let control = sim.control();
+    let mut raw = Raw::open(sim.gateway_url(), "v=10&encoding=json&compress=zlib-stream").await;
+    assert_eq!(raw.payload().await["op"], 10);
+    raw.ready(ALL_WE_USE, [0, 1]).await;
+    raw.dispatch("GUILD_CREATE").await;
+
+    let burst = control
+        .prepare_messages(ids::I_SHIPPED, 300, StreamMix::default())
+        .await
+        .unwrap();
+    raw.send(json!({"op": 1, "d": 2})).await;
+    assert!(
+        raw.silent_for(Duration::from_millis(300)).await,
+        "the ACK waits behind the burst"
+    );
+    assert_eq!(control.heartbeats().len(), 1);
+    control
+        .post_message(ids::I_SHIPPED, ids::ALICE, "posted during the hold")
+        .unwrap();
+    assert_eq!(control.request_heartbeat(0), 1);
+    assert!(raw.silent_for(Duration::from_millis(100)).await);
+    drop(burst);
+
+    for seq in 3..303 {
+        let event = raw.payload().await;
+        assert_eq!(
+            (event["t"].as_str(), event["s"].as_u64()),
+            (Some("MESSAGE_CREATE"), Some(seq))
+        );
+    }
+    assert_eq!(raw.payload().await["op"], 11, "then the held ACK");
+    let posted = raw.payload().await;
+    assert_eq!(
+        (posted["s"].as_u64(), posted["d"]["content"].as_str()),
+        (Some(303), Some("posted during the hold"))
+    );
+    assert_eq!(
+        raw.payload().await["op"],
+        1,
+        "then the sim's heartbeat request"
+    );
+    raw.send(json!({"op": 1, "d": 303})).await;
+    assert_eq!(raw.payload().await["op"], 11, "nothing held any more");
+    assert!(raw.suffixes_ok && raw.mirror_ok);
 }
 
 #[tokio::test]

@@ -1,19 +1,22 @@
 //! The community's side: people posting, editing and deleting messages, one at a time or as a
-//! benchmark's stream, each becoming the gateway dispatch Discord would send.
+//! benchmark's stream (sent at once, or prepared as a burst, see `burst`), each becoming the
+//! gateway dispatch Discord would send.
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use super::error::SimError;
 use super::events::{self, MessageEvent};
+use super::gateway::sessions::Delivery;
 use super::ids;
 use super::state::State;
-use super::world::StoredMessage;
+use super::world::{StoredMessage, World};
 
 pub(crate) fn post_message(
     state: &mut State,
     channel_id: u64,
     author_id: u64,
     content: &str,
+    delivery: Delivery,
     now: Instant,
 ) -> Result<u64, SimError> {
     let guild_id = state
@@ -38,7 +41,7 @@ pub(crate) fn post_message(
         webhook_id: None,
     };
     let id = message.id;
-    events::message_changed(state, &message, MessageEvent::Create, now);
+    events::message_changed(state, &message, MessageEvent::Create, delivery, now);
     state.world.insert_message(message);
     Ok(id)
 }
@@ -56,7 +59,7 @@ pub(crate) fn edit_message(
     message.content = content.to_owned();
     message.edited_ms = Some(ids::now_ms());
     let message = message.clone();
-    events::message_changed(state, &message, MessageEvent::Update, now);
+    events::message_changed(state, &message, MessageEvent::Update, Delivery::Now, now);
     Ok(())
 }
 
@@ -156,45 +159,72 @@ fn stream_content(index: u64, kind: StreamKind) -> String {
     }
 }
 
-/// Posts message number `index` of a stream into `channel_id` and counts it in `summary`.
-pub(crate) fn stream_one(
-    state: &mut State,
+/// Messages a stream posts per hold of the state lock, so the bot's REST calls are served
+/// meanwhile.
+pub(crate) const STREAM_CHUNK: u64 = 500;
+
+/// A stream being posted: where, in what mix, delivered now or held for a prepared burst, by
+/// whom (the authors looked up once, not per message), and what it sent so far.
+pub(crate) struct Stream {
     channel_id: u64,
-    index: u64,
     mix: StreamMix,
-    now: Instant,
-    summary: &mut StreamSummary,
-) -> Result<(), SimError> {
-    let kind = stream_kind(index, mix);
-    let people: Vec<u64> = state
-        .world
-        .users
-        .iter()
-        .filter(|u| !u.bot)
-        .map(|u| u.id)
-        .collect();
-    let author = match kind {
-        StreamKind::Bot => state.world.users.iter().find(|u| u.bot).map(|u| u.id),
-        _ => people
-            .get((index % people.len().max(1) as u64) as usize)
-            .copied(),
-    }
-    .ok_or_else(|| {
-        SimError::Config(
-            "a stream needs people (and a bot, for bot messages) in SimConfig::users".to_owned(),
-        )
-    })?;
-    let id = post_message(state, channel_id, author, &stream_content(index, kind), now)?;
-    summary.count += 1;
-    match kind {
-        StreamKind::Launch => {
-            summary.launches += 1;
-            summary.launch_ids.push(id.to_string());
+    delivery: Delivery,
+    people: Vec<u64>,
+    bot: Option<u64>,
+    next_index: u64,
+    pub summary: StreamSummary,
+}
+
+impl Stream {
+    pub fn new(world: &World, channel_id: u64, mix: StreamMix, delivery: Delivery) -> Self {
+        Self {
+            channel_id,
+            mix,
+            delivery,
+            people: world
+                .users
+                .iter()
+                .filter(|u| !u.bot)
+                .map(|u| u.id)
+                .collect(),
+            bot: world.users.iter().find(|u| u.bot).map(|u| u.id),
+            next_index: 0,
+            summary: StreamSummary::default(),
         }
-        StreamKind::Bot => summary.bot_messages += 1,
-        StreamKind::Chatter => {}
     }
-    Ok(())
+
+    /// Posts the stream's next message and counts it in `summary`.
+    pub fn post_next(&mut self, state: &mut State, now: Instant) -> Result<(), SimError> {
+        let index = self.next_index;
+        let kind = stream_kind(index, self.mix);
+        let author = match kind {
+            StreamKind::Bot => self.bot,
+            _ => self
+                .people
+                .get((index % self.people.len().max(1) as u64) as usize)
+                .copied(),
+        }
+        .ok_or_else(|| {
+            SimError::Config(
+                "a stream needs people (and a bot, for bot messages) in SimConfig::users"
+                    .to_owned(),
+            )
+        })?;
+        let content = stream_content(index, kind);
+        let id = post_message(state, self.channel_id, author, &content, self.delivery, now)?;
+        self.next_index += 1;
+        let summary = &mut self.summary;
+        summary.count += 1;
+        match kind {
+            StreamKind::Launch => {
+                summary.launches += 1;
+                summary.launch_ids.push(id.to_string());
+            }
+            StreamKind::Bot => summary.bot_messages += 1,
+            StreamKind::Chatter => {}
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

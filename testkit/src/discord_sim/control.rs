@@ -7,11 +7,13 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::community::{self, StreamMix, StreamSummary};
+use super::burst::{self, PreparedBurst};
+use super::community::{self, Stream, StreamMix, StreamSummary};
 use super::config::SessionStartLimit;
 use super::error::SimError;
 use super::gateway::protocol::CloseCode;
 use super::gateway::registry::{ConnCommand, LiveConnection};
+use super::gateway::sessions::Delivery;
 use super::interactions::{
     EndpointCheck, Interaction, InteractionKind, InteractionReply, InteractionSpec, SignatureFault,
     builders, delivery,
@@ -41,8 +43,16 @@ impl SimControl {
         author_id: u64,
         content: &str,
     ) -> Result<u64, SimError> {
-        self.sim
-            .update(|s| community::post_message(s, channel_id, author_id, content, Instant::now()))
+        self.sim.update(|s| {
+            community::post_message(
+                s,
+                channel_id,
+                author_id,
+                content,
+                Delivery::Now,
+                Instant::now(),
+            )
+        })
     }
 
     /// MESSAGE_UPDATE with the new content and `edited_timestamp`.
@@ -65,20 +75,35 @@ impl SimControl {
         count: u64,
         mix: StreamMix,
     ) -> Result<StreamSummary, SimError> {
-        const CHUNK: u64 = 500;
-        let mut summary = StreamSummary::default();
-        let mut index = 0;
-        while index < count {
-            let end = (index + CHUNK).min(count);
+        let mut stream = self
+            .sim
+            .read(|s| Stream::new(&s.world, channel_id, mix, Delivery::Now));
+        let mut posted = 0;
+        while posted < count {
+            let end = (posted + community::STREAM_CHUNK).min(count);
             self.sim.update(|s| {
                 let now = Instant::now();
-                (index..end).try_for_each(|i| {
-                    community::stream_one(s, channel_id, i, mix, now, &mut summary)
-                })
+                (posted..end).try_for_each(|_| stream.post_next(s, now))
             })?;
-            index = end;
+            posted = end;
         }
-        Ok(summary)
+        Ok(stream.summary)
+    }
+
+    /// The messages `stream_messages` would send, prepared instead: posted (the same contents,
+    /// authors, world and session buffers, so a resume replays them) and encoded by every open
+    /// connection, compressed if it uses zlib-stream, but written only when the returned burst
+    /// is released (or dropped). Returns once every connection has encoded all of it, so a
+    /// benchmark can time the delivery alone. Until the release a connection writes nothing
+    /// else either, heartbeat ACKs included (they queue behind the burst), so release it well
+    /// within a heartbeat interval.
+    pub async fn prepare_messages(
+        &self,
+        channel_id: u64,
+        count: u64,
+        mix: StreamMix,
+    ) -> Result<PreparedBurst, SimError> {
+        burst::prepare(&self.sim, channel_id, count, mix).await
     }
 
     // ----- what the bot did -----

@@ -4,7 +4,7 @@
 use tokio::time::Instant;
 
 use super::config::intents;
-use super::gateway::sessions::DispatchEvent;
+use super::gateway::sessions::{Delivery, DispatchEvent};
 use super::payloads;
 use super::state::State;
 use super::world::StoredMessage;
@@ -20,6 +20,7 @@ pub(crate) fn message_changed(
     state: &mut State,
     message: &StoredMessage,
     kind: MessageEvent,
+    delivery: Delivery,
     now: Instant,
 ) -> usize {
     let world = &state.world;
@@ -40,6 +41,7 @@ pub(crate) fn message_changed(
         intent: intents::GUILD_MESSAGES,
         data: &data,
         data_without_content: hidden.as_deref(),
+        delivery,
     };
     state.gateway.sessions.dispatch(&event, now)
 }
@@ -53,6 +55,7 @@ pub(crate) fn message_deleted(state: &mut State, message: &StoredMessage, now: I
         intent: intents::GUILD_MESSAGES,
         data: &data,
         data_without_content: None,
+        delivery: Delivery::Now,
     };
     state.gateway.sessions.dispatch(&event, now)
 }

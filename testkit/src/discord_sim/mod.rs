@@ -22,7 +22,9 @@
 //!
 //! # `SimControl` (in process)
 //! - Community: `post_message(channel, author, content) -> id`, `edit_message(id, content)`,
-//!   `delete_message(id)`, `stream_messages(channel, n, StreamMix) -> StreamSummary`.
+//!   `delete_message(id)`, `stream_messages(channel, n, StreamMix) -> StreamSummary`, and for
+//!   benchmarks `prepare_messages(channel, n, StreamMix).await -> PreparedBurst` (encoded ahead,
+//!   written on `release()`; `summary()`).
 //! - Read back: `reactions()`, `posted_messages(channel)`, `all_posted_messages()`,
 //!   `webhook_edits()`, `webhook_posts()`, `identifies()`, `ready_identifies()`, `resumes()`,
 //!   `close_codes_received()`, `closes_sent()`, `heartbeats()`, `rest_calls()`,
@@ -75,6 +77,8 @@
 //!   4000 and its session stays resumable ("you will be forced to Resume").
 //! - Payloads over 4096 bytes close with 4002; the 121st payload in any 60 s closes with 4008.
 //! - A zombie connection sends nothing at all (half-open); a resume replays what it withheld.
+//! - While a prepared burst is held, a connection writes nothing, heartbeat ACKs included: what
+//!   it encodes meanwhile waits behind the burst, in order, and is written after it.
 //! - Closing with 1000/1001 (or a code Discord says needs a new session: 4004, 4007, 4009–4014)
 //!   ends the session; any other close, or none, leaves it resumable for `session_ttl`.
 //! - A resume of a session still attached elsewhere takes it over; the old connection is closed
@@ -87,6 +91,7 @@
 pub mod config;
 pub mod ids;
 
+mod burst;
 mod cli;
 mod community;
 mod control;
@@ -103,6 +108,7 @@ mod snowflake_json;
 mod state;
 mod world;
 
+pub use burst::PreparedBurst;
 pub use cli::{Args, run};
 pub use community::{StreamMix, StreamSummary};
 pub use config::{

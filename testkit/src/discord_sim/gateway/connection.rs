@@ -1,7 +1,8 @@
 //! One gateway connection, from Hello to close: reads the client's payloads under Discord's
-//! limits, answers heartbeats, runs the handshake, writes its session's dispatches, and acts out
-//! the faults a test scripts. When it ends, its session is detached (still resumable) or ended,
-//! by the close code, as Discord does.
+//! limits, answers heartbeats, runs the handshake, writes its session's dispatches (a prepared
+//! burst's encoded at once and written on release, through the `outbox`), and acts out the
+//! faults a test scripts. When it ends, its session is detached (still resumable) or ended, by
+//! the close code, as Discord does.
 use std::sync::Arc;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
@@ -13,6 +14,7 @@ use tokio::time::{Instant, sleep_until};
 use super::compression::ZlibStream;
 use super::handshake::{self, Caller, Handshake};
 use super::heartbeat::HeartbeatDeadline;
+use super::outbox::Outbox;
 use super::protocol::{ClientCommand, CloseCode, decode, op};
 use super::registry::{ConnCommand, ConnEntry, Frame};
 use super::send_limit::{MAX_PAYLOAD_BYTES, SendLimit};
@@ -22,6 +24,8 @@ use crate::discord_sim::state::Sim;
 
 /// Dispatches written before one flush, so a burst costs one syscall rather than hundreds.
 const BATCH: usize = 256;
+/// Released payloads written before one flush; the client's payloads are read between batches.
+const RELEASE_BATCH: usize = 1024;
 
 pub(crate) struct ConnectionParams {
     pub id: u64,
@@ -49,6 +53,8 @@ struct Connection {
     socket: WebSocket,
     tx: UnboundedSender<ConnCommand>,
     zlib: Option<ZlibStream>,
+    /// Encoded payloads waiting for a prepared burst's release, or behind one.
+    outbox: Outbox<Message>,
     /// Sends nothing at all while set: a half-open connection, as far as the client can tell.
     zombie: bool,
     /// The session and shard once identified or resumed.
@@ -74,6 +80,7 @@ pub(crate) async fn run(sim: Arc<Sim>, socket: WebSocket, params: ConnectionPara
         socket,
         tx,
         zlib: params.compressed.then(ZlibStream::new),
+        outbox: Outbox::default(),
         zombie: false,
         session: None,
     };
@@ -124,6 +131,8 @@ impl Connection {
                     Some(command) => self.commands(command, &mut rx).await,
                     None => Err(Exit::Dropped),
                 },
+                // A zombie writes nothing; what it encoded before waits, so the zlib stream stays whole.
+                () = std::future::ready(()), if self.outbox.ready() && !self.zombie => self.write_released().await,
                 () = sleep_until(heartbeat.deadline()) => {
                     // Discord: "If your app fails to send a heartbeat event in time, your connection will be
                     // closed and you will be forced to Resume" — so a code that keeps the session.
@@ -255,6 +264,16 @@ impl Connection {
     async fn command(&mut self, command: ConnCommand) -> Result<(), Exit> {
         match command {
             ConnCommand::Dispatch(frame) => self.feed(frame).await,
+            ConnCommand::Hold(frame) => self.hold(frame),
+            ConnCommand::Acknowledge(done) => {
+                // The burst's preparer may have stopped waiting; nothing depends on the answer.
+                let _ = done.send(());
+                Ok(())
+            }
+            ConnCommand::Release => {
+                self.outbox.release();
+                Ok(())
+            }
             ConnCommand::Reconnect => {
                 self.feed_text(
                     &json!({"op": op::RECONNECT, "d": null, "s": null, "t": null}).to_string(),
@@ -297,24 +316,56 @@ impl Connection {
         self.feed(Utf8Bytes::from(text)).await
     }
 
-    /// Queues one payload on the socket, compressed into the connection's zlib stream if asked.
+    /// Queues one payload on the socket, or behind a held burst (see `outbox`).
     async fn feed(&mut self, frame: Frame) -> Result<(), Exit> {
         if self.zombie {
             return Ok(());
         }
-        let message = match &mut self.zlib {
-            Some(zlib) => match zlib.compress(frame.as_bytes()) {
-                Ok(bytes) => Message::Binary(bytes.into()),
-                Err(error) => {
-                    tracing::error!(connection = self.id, %error, "dropping the connection");
-                    return Err(Exit::Dropped);
-                }
-            },
-            None => Message::Text(frame),
-        };
-        self.socket.feed(message).await.map_err(|_| Exit::Vanished)
+        let message = self.encode(frame)?;
+        match self.outbox.pass(message) {
+            Some(message) => self.socket.feed(message).await.map_err(|_| Exit::Vanished),
+            None => Ok(()),
+        }
     }
 
+    /// Encodes one dispatch of a prepared burst now and holds it until the release.
+    fn hold(&mut self, frame: Frame) -> Result<(), Exit> {
+        if self.zombie {
+            return Ok(());
+        }
+        let message = self.encode(frame)?;
+        self.outbox.hold(message);
+        Ok(())
+    }
+
+    /// One payload as it goes on the wire: compressed into the connection's zlib stream if
+    /// asked, which makes the order of encoding the order the client must read them in.
+    fn encode(&mut self, frame: Frame) -> Result<Message, Exit> {
+        match &mut self.zlib {
+            Some(zlib) => match zlib.compress(frame.as_bytes()) {
+                Ok(bytes) => Ok(Message::Binary(bytes.into())),
+                Err(error) => {
+                    tracing::error!(connection = self.id, %error, "dropping the connection");
+                    Err(Exit::Dropped)
+                }
+            },
+            None => Ok(Message::Text(frame)),
+        }
+    }
+
+    /// Writes the next batch of released payloads, flushing once.
+    async fn write_released(&mut self) -> Result<(), Exit> {
+        for message in self.outbox.take(RELEASE_BATCH) {
+            self.socket
+                .feed(message)
+                .await
+                .map_err(|_| Exit::Vanished)?;
+        }
+        self.socket.flush().await.map_err(|_| Exit::Vanished)
+    }
+
+    /// Closes at once: what the outbox still holds is not written (the session keeps it for a
+    /// resume), and a close frame is not compressed, so the zlib stream is not disturbed.
     async fn close(&mut self, code: u16, reason: &str) -> Exit {
         let frame = CloseFrame {
             code,

@@ -1,6 +1,7 @@
-//! The gateway: WebSocket connections (`connection`), the Identify/Resume handshake
-//! (`handshake`), sessions with replay buffers (`sessions`), and the protocol's limits
-//! (`heartbeat`, `send_limit`, `identify_limit`) and transport compression (`compression`).
+//! The gateway: WebSocket connections (`connection`) and what they hold back for a prepared
+//! burst (`outbox`), the Identify/Resume handshake (`handshake`), sessions with replay buffers
+//! (`sessions`), and the protocol's limits (`heartbeat`, `send_limit`, `identify_limit`) and
+//! transport compression (`compression`).
 use std::sync::Arc;
 
 use axum::Router;
@@ -15,6 +16,7 @@ pub(crate) mod connection;
 pub(crate) mod handshake;
 pub(crate) mod heartbeat;
 pub(crate) mod identify_limit;
+pub(crate) mod outbox;
 pub(crate) mod protocol;
 pub(crate) mod registry;
 pub(crate) mod send_limit;

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use axum::extract::ws::Utf8Bytes;
 use serde::Serialize;
 use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::oneshot;
 
 use crate::discord_sim::records::{Endpoint, ShardId};
 
@@ -15,6 +16,12 @@ pub(crate) type Frame = Utf8Bytes;
 pub(crate) enum ConnCommand {
     /// Write this dispatch (READY, GUILD_CREATE, MESSAGE_CREATE, RESUMED…).
     Dispatch(Frame),
+    /// Encode this dispatch of a prepared burst now, write it on `Release` (see `outbox`).
+    Hold(Frame),
+    /// Answer once every command before this one was acted on: the burst so far is encoded.
+    Acknowledge(oneshot::Sender<()>),
+    /// Write what is held, and what queued behind it, in order.
+    Release,
     /// Send op 7 Reconnect.
     Reconnect,
     /// Send op 9 Invalid Session with this `d`.
@@ -78,6 +85,11 @@ impl Registry {
             .iter()
             .filter(move |(_, e)| e.shard.is_some_and(|s| s.id == shard_id))
             .map(|(id, e)| (*id, e))
+    }
+
+    /// Every open connection's command channel.
+    pub fn senders(&self) -> impl Iterator<Item = (u64, &UnboundedSender<ConnCommand>)> {
+        self.connections.iter().map(|(id, e)| (*id, &e.tx))
     }
 
     pub fn send_to_all(&self, command: impl Fn() -> ConnCommand) {

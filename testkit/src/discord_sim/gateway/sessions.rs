@@ -47,9 +47,23 @@ pub(crate) enum ReplayRefused {
     Evicted,
 }
 
+/// When a dispatch reaches the attached connection's socket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Delivery {
+    /// As soon as the connection gets to it.
+    Now,
+    /// Encoded by the connection at once, written when the prepared burst is released.
+    Held,
+}
+
 impl Session {
     /// Numbers, buffers and (when a connection is attached) sends one dispatch.
     pub fn push(&mut self, event: &str, data: &str) {
+        self.push_as(event, data, Delivery::Now);
+    }
+
+    /// `push`, held for a prepared burst if asked.
+    pub fn push_as(&mut self, event: &str, data: &str, delivery: Delivery) {
         self.seq += 1;
         let frame = Frame::from(format!(
             r#"{{"op":{},"s":{},"t":"{event}","d":{data}}}"#,
@@ -64,7 +78,10 @@ impl Session {
         }
         if let Some(attachment) = &self.attached {
             // A closed channel means the connection is ending; the frame stays buffered for a resume.
-            let _ = attachment.tx.send(ConnCommand::Dispatch(frame));
+            let _ = attachment.tx.send(match delivery {
+                Delivery::Now => ConnCommand::Dispatch(frame),
+                Delivery::Held => ConnCommand::Hold(frame),
+            });
         }
     }
 
@@ -124,6 +141,7 @@ pub(crate) struct DispatchEvent<'a> {
     pub intent: u64,
     pub data: &'a str,
     pub data_without_content: Option<&'a str>,
+    pub delivery: Delivery,
 }
 
 pub(crate) struct SessionStore {
@@ -204,7 +222,7 @@ impl SessionStore {
                 Some(hidden) if session.intents & intents::MESSAGE_CONTENT == 0 => hidden,
                 _ => event.data,
             };
-            session.push(event.name, data);
+            session.push_as(event.name, data, event.delivery);
             delivered += 1;
         }
         delivered
@@ -268,6 +286,7 @@ mod tests {
             intent: intents::GUILD_MESSAGES,
             data: r#"{"content":"shipped"}"#,
             data_without_content: Some(r#"{"content":""}"#),
+            delivery: Delivery::Now,
         };
         let now = Instant::now();
         assert_eq!(sessions.dispatch(&event, now), 2);
@@ -285,6 +304,23 @@ mod tests {
                 .contains(r#""content":"""#)
         );
         assert!(frame(&mut sessions, &other_shard).is_empty());
+    }
+
+    #[test]
+    fn a_held_dispatch_is_numbered_and_buffered_as_one_sent_now_and_handed_over_to_hold() {
+        let mut sessions = store(10);
+        let session = sessions.create(ShardId { id: 0, count: 1 }, intents::GUILD_MESSAGES);
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        session.attach(Attachment {
+            connection_id: 7,
+            tx,
+        });
+        session.push_as("MESSAGE_CREATE", "{}", Delivery::Now);
+        session.push_as("MESSAGE_CREATE", "{}", Delivery::Held);
+        let buffered = session.replay_after(0).unwrap();
+        assert!(matches!(rx.try_recv(), Ok(ConnCommand::Dispatch(f)) if f == buffered[0]));
+        assert!(matches!(rx.try_recv(), Ok(ConnCommand::Hold(f)) if f == buffered[1]));
+        assert!(buffered[1].as_str().starts_with(r#"{"op":0,"s":2,"#));
     }
 
     #[test]

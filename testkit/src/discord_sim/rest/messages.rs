@@ -15,6 +15,7 @@ use super::validate::{self, MessageBody, MessageUse};
 use super::{json_body, snowflake};
 use crate::discord_sim::config::SimConfig;
 use crate::discord_sim::events::{self, MessageEvent};
+use crate::discord_sim::gateway::sessions::Delivery;
 use crate::discord_sim::ids;
 use crate::discord_sim::payloads;
 use crate::discord_sim::records::PostedMessage;
@@ -82,7 +83,7 @@ fn create_message(
         enforce_nonce: body.enforce_nonce,
         at_ms: ids::now_ms(),
     });
-    events::message_changed(state, &message, MessageEvent::Create, now);
+    events::message_changed(state, &message, MessageEvent::Create, Delivery::Now, now);
     let answer = payloads::message(&state.world, &message, true);
     state.world.insert_message(message);
     Ok(answer)
