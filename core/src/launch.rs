@@ -8,6 +8,7 @@ use std::{fmt, ops::Range, str::FromStr};
 
 use thiserror::Error;
 
+use crate::lowercase::lowercase;
 use crate::markdown::link;
 
 /// The ship words used when a community configures none.
@@ -69,7 +70,7 @@ impl FromStr for ShipWords {
                         word: word.to_owned(),
                     })
                 } else {
-                    Ok(word.to_lowercase())
+                    Ok(lowercase(word))
                 }
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -105,7 +106,7 @@ impl ShipWords {
         plain
             .split(|c: char| !c.is_alphanumeric())
             .filter(|word| !word.is_empty())
-            .any(|word| self.words.contains(&word.to_lowercase()))
+            .any(|word| self.words.contains(&lowercase(word)))
     }
 }
 

@@ -7,6 +7,7 @@ pub mod commands;
 pub mod digest;
 pub mod interaction;
 pub mod launch;
+pub mod lowercase;
 pub mod markdown;
 pub mod period;
 pub mod replies;

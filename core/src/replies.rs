@@ -14,6 +14,7 @@ use twilight_model::id::{Id, marker::UserMarker};
 use crate::{
     interaction::CommandError,
     launch::ShipWords,
+    lowercase::lowercase,
     markdown::{neutralise_within, safe_link},
     period::Period,
     response::{AutocompleteChoice, MESSAGE_CONTENT_MAX},
@@ -249,10 +250,10 @@ pub fn unship(outcome: &UnshipOutcome) -> String {
 /// `/unship` suggestions: the launches whose text holds what the member typed (any case),
 /// newest first as given, each shown as "2025-06-02 · text" with its id as the value.
 pub fn unship_choices(launches: &[RecentLaunch], typed: &str) -> Vec<AutocompleteChoice> {
-    let typed = typed.trim().to_lowercase();
+    let typed = lowercase(typed.trim());
     launches
         .iter()
-        .filter(|launch| launch.text.to_lowercase().contains(&typed))
+        .filter(|launch| lowercase(&launch.text).contains(&typed))
         .filter_map(|launch| {
             // Suggestions are plain text, so no markdown escaping; only the line is tidied.
             let text = launch.text.split_whitespace().collect::<Vec<_>>().join(" ");

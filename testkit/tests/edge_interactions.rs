@@ -746,6 +746,7 @@ fn unship_autocomplete_offers_only_the_callers_launches(stack: &EdgeStack) {
         (ALICE, "launched the docs"),
         (ALICE, "shipped the app"),
         (BOB, "shipped bob's app"),
+        (ALICE, "shipped LA CRÈME brûlée"),
     ] {
         accepted(
             stack
@@ -787,6 +788,30 @@ fn unship_autocomplete_offers_only_the_callers_launches(stack: &EdgeStack) {
             .as_str()
             .unwrap()
             .ends_with("shipped the app"),
+        "{answer}"
+    );
+
+    // Text that is not ASCII is lowercased by the runtime's `toLowerCase` in the Worker. (The
+    // query's LIKE, which finds the candidates, ignores only ASCII case: the È is typed as stored.)
+    let answer = accepted(
+        stack
+            .block_on(
+                control
+                    .interaction(InteractionKind::UnshipAutocomplete {
+                        partial: "La CRÈME".to_owned(),
+                    })
+                    .in_channel(channel)
+                    .send(),
+            )
+            .unwrap(),
+    );
+    let choices = answer["data"]["choices"].as_array().unwrap();
+    assert_eq!(choices.len(), 1, "{answer}");
+    assert!(
+        choices[0]["name"]
+            .as_str()
+            .unwrap()
+            .ends_with("shipped LA CRÈME brûlée"),
         "{answer}"
     );
 }
