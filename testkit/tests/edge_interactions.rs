@@ -760,18 +760,21 @@ fn unship_autocomplete_offers_only_the_callers_launches(stack: &EdgeStack) {
                 .unwrap(),
         );
     }
-    let answer = accepted(
-        stack
-            .block_on(
-                control
-                    .interaction(InteractionKind::UnshipAutocomplete {
-                        partial: "APP".to_owned(),
-                    })
-                    .in_channel(channel)
-                    .send(),
-            )
-            .unwrap(),
-    );
+    let suggest = |partial: &str| {
+        accepted(
+            stack
+                .block_on(
+                    control
+                        .interaction(InteractionKind::UnshipAutocomplete {
+                            partial: partial.to_owned(),
+                        })
+                        .in_channel(channel)
+                        .send(),
+                )
+                .unwrap(),
+        )
+    };
+    let answer = suggest("APP");
     assert_eq!(answer["type"], 8);
     let alice_app = stack.block_on(stack.rows(
         "SELECT id FROM launches WHERE guild_id = ?1 AND text = 'shipped the app'",
@@ -793,18 +796,7 @@ fn unship_autocomplete_offers_only_the_callers_launches(stack: &EdgeStack) {
 
     // Text that is not ASCII is lowercased by the runtime's `toLowerCase` in the Worker. (The
     // query's LIKE, which finds the candidates, ignores only ASCII case: the È is typed as stored.)
-    let answer = accepted(
-        stack
-            .block_on(
-                control
-                    .interaction(InteractionKind::UnshipAutocomplete {
-                        partial: "La CRÈME".to_owned(),
-                    })
-                    .in_channel(channel)
-                    .send(),
-            )
-            .unwrap(),
-    );
+    let answer = suggest("La CRÈME");
     let choices = answer["data"]["choices"].as_array().unwrap();
     assert_eq!(choices.len(), 1, "{answer}");
     assert!(
