@@ -67,7 +67,7 @@ impl<'a, T> Envelope<'a, T> {
         consumer_event(Some(self.op), self.t.as_deref())
     }
 
-    /// `d` as `T` (Hello, READY's session fields, op 9's flag); `null` or absent if missing.
+    /// `d` as `D` (Hello, READY's session fields, op 9's flag); `null` or absent if missing.
     pub fn data<D: Deserialize<'a>>(&self) -> Result<D, serde_json::Error> {
         serde_json::from_str(self.d.map_or("null", RawValue::get))
     }
