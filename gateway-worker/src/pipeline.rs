@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::backoff::Backoff;
 use crate::db::connect::Database;
+use crate::db::reused_connection::{Opening, ReusedConnection};
 use crate::gateway::{ShardEvent, ShardId};
 use crate::launches::Effect;
 use crate::launches::record::{Recorded, Statements, record, record_run};
@@ -240,8 +241,7 @@ fn step(event: ShardEvent<Effect>, slot: &ShardSlot) -> Option<Step> {
 /// reactions for new launches.
 pub struct Applier {
     shard: ShardId,
-    database: Arc<Database>,
-    connection: Option<libsql::Connection>,
+    connection: ReusedConnection,
     reactions: Reactions,
     slot: Arc<ShardSlot>,
 }
@@ -255,8 +255,7 @@ impl Applier {
     ) -> Self {
         Self {
             shard,
-            database,
-            connection: None,
+            connection: ReusedConnection::new(database, Opening::ForEventWrites, DATABASE_TIMEOUT),
             reactions,
             slot,
         }
@@ -270,7 +269,7 @@ impl Applier {
         effects: Arc<[Effect]>,
         abort: &CancellationToken,
     ) -> Option<Vec<Recorded>> {
-        let statements = if self.database.is_local() {
+        let statements = if self.connection.database().is_local() {
             Statements::PreparedInsert
         } else {
             Statements::OneByOne
@@ -279,7 +278,8 @@ impl Applier {
         loop {
             let (effects, reactions) = (effects.clone(), self.reactions.clone());
             let attempt = self
-                .try_once(|conn| async move {
+                .connection
+                .call(|conn| async move {
                     let now = now_ms();
                     let recorded = if let [effect] = &effects[..] {
                         // One statement is atomic already, and over HTTP a transaction would
@@ -336,7 +336,8 @@ impl Applier {
         let holder = holder.to_owned();
         let snapshot = progress.clone();
         let outcome = self
-            .try_once(|conn| async move {
+            .connection
+            .call(|conn| async move {
                 let mut snapshot = snapshot;
                 let saved = sessions::save(&conn, shard, &holder, &mut snapshot, now_ms()).await?;
                 Ok((saved, snapshot))
@@ -352,37 +353,6 @@ impl Applier {
                 None
             }
         }
-    }
-
-    /// One bounded database call on the cached connection, off the runtime's threads (see
-    /// [`Database::call`]). The connection is dropped after a failure so the next attempt
-    /// starts from a fresh one (a restarted server forgets old streams).
-    async fn try_once<T, F, Fut>(&mut self, call: F) -> anyhow::Result<T>
-    where
-        F: FnOnce(libsql::Connection) -> Fut,
-        Fut: std::future::Future<Output = anyhow::Result<T>> + Send + 'static,
-        T: Send + 'static,
-    {
-        let conn = match &self.connection {
-            Some(conn) => conn.clone(),
-            None => {
-                let conn = self.database.connect_for_event_writes().await?;
-                self.connection = Some(conn.clone());
-                conn
-            }
-        };
-        let result =
-            match tokio::time::timeout(DATABASE_TIMEOUT, self.database.call(call(conn))).await {
-                Ok(result) => result,
-                Err(_) => Err(anyhow::anyhow!(
-                    "no answer within {} s",
-                    DATABASE_TIMEOUT.as_secs()
-                )),
-            };
-        if result.is_err() {
-            self.connection = None;
-        }
-        result
     }
 }
 

@@ -23,6 +23,7 @@ use twilight_model::id::{
 };
 
 use crate::db::connect::Database;
+use crate::db::reused_connection::{Opening, ReusedConnection};
 use crate::gateway::ShardId;
 use crate::rest::{RestClient, RestError};
 use crate::store::launches::{self, PendingReaction};
@@ -159,44 +160,31 @@ fn log_delivery(
     }
 }
 
-/// Marks settled reactions in the database over one connection, opened when first needed
-/// and again after a failure.
-struct Marks {
-    database: Arc<Database>,
-    connection: Option<libsql::Connection>,
-}
+/// Marks settled reactions in the database over one kept connection.
+struct Marks(ReusedConnection);
 
 impl Marks {
     fn new(database: Arc<Database>) -> Self {
-        Self {
+        Self(ReusedConnection::new(
             database,
-            connection: None,
-        }
+            Opening::Plain,
+            MARK_TIMEOUT,
+        ))
     }
 
     /// A failure is logged and left: the row stays pending, and the next sweep sends one
     /// more, idempotent, PUT.
     async fn settle(&mut self, message: Id<MessageMarker>) {
-        if let Err(error) = self.try_settle(message).await {
-            self.connection = None;
-            tracing::warn!(message_id = %message, error = %format!("{error:#}"), "could not record the launch's 🚀 as settled; the next start may send it again");
-        }
-    }
-
-    async fn try_settle(&mut self, message: Id<MessageMarker>) -> anyhow::Result<()> {
-        let conn = match &self.connection {
-            Some(conn) => conn.clone(),
-            None => self.connection.insert(self.database.connect()?).clone(),
-        };
         let marked = self
-            .database
-            .call(async move { launches::mark_reacted(&conn, message.get()).await });
-        match tokio::time::timeout(MARK_TIMEOUT, marked).await {
-            Ok(result) => result.map(drop).map_err(anyhow::Error::from),
-            Err(_) => Err(anyhow::anyhow!(
-                "no answer within {} s",
-                MARK_TIMEOUT.as_secs()
-            )),
+            .0
+            .call(|conn| async move {
+                launches::mark_reacted(&conn, message.get())
+                    .await
+                    .map_err(anyhow::Error::from)
+            })
+            .await;
+        if let Err(error) = marked {
+            tracing::warn!(message_id = %message, error = %format!("{error:#}"), "could not record the launch's 🚀 as settled; the next start may send it again");
         }
     }
 }

@@ -4,6 +4,7 @@
 pub mod config;
 pub mod connect;
 pub mod migrate;
+pub mod reused_connection;
 #[cfg(test)]
 pub(crate) mod test_support;
 
