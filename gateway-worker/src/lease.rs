@@ -55,13 +55,9 @@ async fn try_acquire(
     timings: &Timings,
 ) -> Option<Lease> {
     let (holder, ttl) = (holder.to_owned(), timings.lease_ttl);
-    let attempt = async {
-        let conn = database.connect()?;
-        database
-            .call(async move { stored::acquire_lease(&conn, shard, &holder, now_ms(), ttl).await })
-            .await
-            .map_err(anyhow::Error::from)
-    };
+    let attempt = database.call_on_new_connection(move |conn| async move {
+        stored::acquire_lease(&conn, shard, &holder, now_ms(), ttl).await
+    });
     match tokio::time::timeout(timings.lease_renew, attempt).await {
         Ok(Ok(lease)) => Some(lease),
         Ok(Err(error)) => {
@@ -152,13 +148,9 @@ pub async fn keep(
 /// Gives the lease up on shutdown, so a standby or the next deploy takes over at once.
 pub async fn release(database: &Database, shard: ShardId, holder: &str, timeout: Duration) {
     let holder = holder.to_owned();
-    let attempt = async {
-        let conn = database.connect()?;
-        database
-            .call(async move { stored::release_lease(&conn, shard, &holder).await })
-            .await
-            .map_err(anyhow::Error::from)
-    };
+    let attempt = database.call_on_new_connection(move |conn| async move {
+        stored::release_lease(&conn, shard, &holder).await
+    });
     match tokio::time::timeout(timeout, attempt).await {
         Ok(Ok(_)) => tracing::info!(%shard, "released the shard's lease"),
         Ok(Err(error)) => {

@@ -93,10 +93,9 @@ impl Reactions {
         shard: ShardId,
         now_ms: i64,
     ) -> anyhow::Result<usize> {
-        let conn = database.connect()?;
         let since = now_ms - SWEEP_WINDOW.as_millis() as i64;
         let owed = database
-            .call(async move {
+            .call_on_new_connection(move |conn| async move {
                 launches::pending_reactions(&conn, shard.number, shard.total, since, SWEEP_LIMIT)
                     .await
             })

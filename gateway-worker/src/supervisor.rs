@@ -151,14 +151,11 @@ async fn tenure(
     );
 
     // Where to pick up: this process's own progress, or the stored session.
-    let stored = async {
-        let conn = shared.database.connect()?;
-        shared
-            .database
-            .call(async move { store::gateway::load_session(&conn, shard).await })
-            .await
-            .map_err(anyhow::Error::from)
-    };
+    let stored = shared
+        .database
+        .call_on_new_connection(move |conn| async move {
+            store::gateway::load_session(&conn, shard).await
+        });
     let stored = match tokio::time::timeout(STEP_TIMEOUT, stored).await {
         Ok(Ok(stored)) => stored,
         Ok(Err(error)) => {

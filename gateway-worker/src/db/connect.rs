@@ -156,6 +156,18 @@ impl Database {
         }
     }
 
+    /// [`Database::call`] on a connection opened for it: the whole of a one-off database call.
+    pub async fn call_on_new_connection<T, E, F, Fut>(&self, call: F) -> anyhow::Result<T>
+    where
+        F: FnOnce(libsql::Connection) -> Fut,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+        E: Into<anyhow::Error> + Send + 'static,
+    {
+        let conn = self.connect()?;
+        self.call(call(conn)).await.map_err(Into::into)
+    }
+
     /// An embedded file, rather than a server.
     pub fn is_local(&self) -> bool {
         self.local

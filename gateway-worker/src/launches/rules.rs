@@ -108,14 +108,10 @@ pub async fn keep_fresh(
 ) {
     let mut first = true;
     loop {
-        let load = async {
-            let conn = database.connect()?;
-            let (channels, default_words) = (channels.clone(), default_words.clone());
-            database
-                .call(async move { LaunchRules::load(&conn, &channels, default_words).await })
-                .await
-                .map_err(anyhow::Error::from)
-        };
+        let (channels, default_words) = (channels.clone(), default_words.clone());
+        let load = database.call_on_new_connection(move |conn| async move {
+            LaunchRules::load(&conn, &channels, default_words).await
+        });
         match tokio::time::timeout(Duration::from_secs(10), load).await {
             Ok(Ok(loaded)) => {
                 if loaded.channel_count() == 0 && first {
