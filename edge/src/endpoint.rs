@@ -55,7 +55,7 @@ pub async fn interactions(request: Request, env: Env, ctx: Context) -> worker::R
         Ok(Plan::Query(query)) => deferred::answer(query, &settings, &ctx).await,
         Err(rejected) => return rejection(&rejected),
     };
-    web::json(&serde_json::to_string(&response)?)
+    web::json(serde_json::to_vec(&response)?)
 }
 
 thread_local! {

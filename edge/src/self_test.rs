@@ -48,7 +48,7 @@ pub async fn serve(request: Request) -> worker::Result<Response> {
     for case in cases {
         answers.push(answer(&case).await);
     }
-    web::json(&serde_json::to_string(&answers)?)
+    web::json(serde_json::to_vec(&answers)?)
 }
 
 async fn answer(case: &Case) -> Answer {

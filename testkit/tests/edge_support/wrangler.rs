@@ -20,10 +20,10 @@ pub struct WranglerDev {
     log: PathBuf,
 }
 
-/// The repository's wrangler.toml without its `[build]` table and with `main` made absolute,
-/// written into `dir`. The tests serve what scripts/build-edge built: with the build table,
-/// wrangler would also watch the sources and rebuild (for minutes) mid-test whenever someone
-/// edits them.
+/// The repository's wrangler.toml without its `[build]` table and with `main` (the entry
+/// module, which imports the build) made absolute, written into `dir`. The tests serve what
+/// scripts/build-edge built: with the build table, wrangler would also watch the sources and
+/// rebuild (for minutes) mid-test whenever someone edits them.
 fn prebuilt_config(root: &Path, dir: &Path) -> io::Result<PathBuf> {
     let built = root.join("edge/build/index.js");
     if !built.is_file() {
@@ -43,8 +43,17 @@ fn prebuilt_config(root: &Path, dir: &Path) -> io::Result<PathBuf> {
         if in_build {
             continue;
         }
-        if trimmed.starts_with("main ") || trimmed.starts_with("main=") {
-            config.push_str(&format!("main = {:?}\n", built.display().to_string()));
+        let main = trimmed
+            .strip_prefix("main")
+            .filter(|rest| rest.starts_with([' ', '=']));
+        if let Some(main) = main {
+            let main = main
+                .trim_start()
+                .trim_start_matches('=')
+                .trim()
+                .trim_matches('"');
+            let entry = root.join(main).display().to_string();
+            config.push_str(&format!("main = {entry:?}\n"));
         } else {
             config.push_str(line);
             config.push('\n');
