@@ -7,10 +7,11 @@
 //   - p50/p99 latency and CPU per request of N signed PINGs, through `wrangler dev` and on bare
 //     `workerd serve`, and of N signed /ship commands (Rust only) writing to a local dev-db;
 // then prints the ratios Rust / reference. The PINGs of the two alternate in rounds, so the
-// ratios hold when other work on the machine comes and goes. Everything listens on loopback; every process
-// started here is ended here, by process group.
+// ratios hold when other work on the machine comes and goes, and the comparison is repeated
+// (--runs) and reported as medians. Everything listens on loopback; every process started
+// here is ended here, by process group.
 //
-// Usage: node bench/edge/bench.mjs --testkit PATH --gateway-worker PATH [--requests N]
+// Usage: node bench/edge/bench.mjs --testkit PATH --gateway-worker PATH [--requests N] [--runs R]
 
 import { spawn, execFileSync } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
@@ -24,6 +25,9 @@ import { gzipSync } from 'node:zlib';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const args = parseArgs(process.argv.slice(2));
 const requests = Number(args.requests ?? 2000);
+// The PING comparison is repeated and its ratios reported as medians: through wrangler dev a
+// single run's ratio moves by up to ±10% from one run to the next.
+const runs = Number(args.runs ?? 3);
 const warmup = Math.max(50, Math.floor(requests / 10));
 const work = mkdtempSync(join(tmpdir(), 'shiptrack-bench-'));
 const compatibilityDate = /compatibility_date\s*=\s*"([^"]+)"/.exec(readFileSync(join(root, 'wrangler.toml'), 'utf8'))[1];
@@ -364,7 +368,7 @@ import(require('node:url').pathToFileURL(process.argv[1]).href).then(() => proce
 const gz = (path) => gzipSync(readFileSync(path), { level: 9 }).length;
 const kb = (bytes) => `${(bytes / 1024).toFixed(1)} KB`;
 const ms = (value) => `${value.toFixed(2)} ms`;
-const ratio = (ours, reference) => `${(ours / reference).toFixed(2)}×`;
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 async function main() {
   const wasm = join(root, 'edge/build/index_bg.wasm');
@@ -400,9 +404,10 @@ async function main() {
   const database = await measureDatabase(databaseUrl);
   const results = {};
   for (const [rustKey, referenceKey] of [['rustWrangler', 'referenceWrangler'], ['rustWorkerd', 'referenceWorkerd']]) {
-    const pings = await measurePair(targets[rustKey], targets[referenceKey], ping, 1);
-    results[rustKey] = { ping: pings.rust, ship: await measure(targets[rustKey], ship, 4) };
-    results[referenceKey] = { ping: pings.reference };
+    const pairs = [];
+    for (let run = 0; run < runs; run++) pairs.push(await measurePair(targets[rustKey], targets[referenceKey], ping, 1));
+    results[rustKey] = { pings: pairs.map((pair) => pair.rust), ship: await measure(targets[rustKey], ship, 4) };
+    results[referenceKey] = { pings: pairs.map((pair) => pair.reference) };
   }
 
   const line = (label, value) => console.log(`${label.padEnd(44)} ${value}`);
@@ -416,10 +421,17 @@ async function main() {
   for (const [where, rustKey, referenceKey] of [['wrangler dev', 'rustWrangler', 'referenceWrangler'], ['bare workerd serve', 'rustWorkerd', 'referenceWorkerd']]) {
     const rust = results[rustKey];
     const reference = results[referenceKey];
-    console.log(`\n${where} (CPU: every process of the server's group)`);
-    line('  signed PING, Rust', `p50 ${ms(rust.ping.p50)}  p99 ${ms(rust.ping.p99)}  CPU ${rust.ping.cpuUs.toFixed(0)} µs/request`);
-    line('  signed PING, JavaScript reference', `p50 ${ms(reference.ping.p50)}  p99 ${ms(reference.ping.p99)}  CPU ${reference.ping.cpuUs.toFixed(0)} µs/request`);
-    line('  ratio Rust / reference (target ≤ 1.0)', `p50 ${ratio(rust.ping.p50, reference.ping.p50)}  p99 ${ratio(rust.ping.p99, reference.ping.p99)}  CPU ${ratio(rust.ping.cpuUs, reference.ping.cpuUs)}`);
+    console.log(`\n${where} (CPU: every process of the server's group; PINGs: medians of ${runs} runs)`);
+    const figures = (pings) => ['p50', 'p99', 'cpuUs'].map((key) => median(pings.map((run) => run[key])));
+    const [rustP50, rustP99, rustCpu] = figures(rust.pings);
+    const [referenceP50, referenceP99, referenceCpu] = figures(reference.pings);
+    line('  signed PING, Rust', `p50 ${ms(rustP50)}  p99 ${ms(rustP99)}  CPU ${rustCpu.toFixed(0)} µs/request`);
+    line('  signed PING, JavaScript reference', `p50 ${ms(referenceP50)}  p99 ${ms(referenceP99)}  CPU ${referenceCpu.toFixed(0)} µs/request`);
+    // Each run's ratio compares the two measured in the same rounds; the median is of those.
+    const ratios = rust.pings.map((run, i) => ['p50', 'p99', 'cpuUs'].map((key) => run[key] / reference.pings[i][key]));
+    const [p50Ratio, p99Ratio, cpuRatio] = [0, 1, 2].map((k) => median(ratios.map((run) => run[k])));
+    line('  ratio Rust / reference (target ≤ 1.0)', `p50 ${p50Ratio.toFixed(2)}×  p99 ${p99Ratio.toFixed(2)}×  CPU ${cpuRatio.toFixed(2)}×`);
+    line('    each run', ratios.map(([p50, p99, cpu]) => `${p50.toFixed(2)}/${p99.toFixed(2)}/${cpu.toFixed(2)}`).join('  '));
     line('  signed /ship (one insert), Rust', `p50 ${ms(rust.ship.p50)}  p99 ${ms(rust.ship.p99)}  CPU ${rust.ship.cpuUs.toFixed(0)} µs/request; p99 target < 50 ms`);
   }
   console.log('\nthe local database alone (testkit dev-db, debug build)');
