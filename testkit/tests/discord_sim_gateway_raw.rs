@@ -5,13 +5,13 @@
 //! `twilight-model`.
 use std::time::{Duration, Instant};
 
-use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};
+use flate2::{Decompress, FlushDecompress};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use shiptrack_testkit::discord_sim::config::intents;
 use shiptrack_testkit::discord_sim::{
     Closer, DiscordSim, Endpoint, IdentifyOutcome, ResumeOutcome, RunningSim, SessionStartLimit,
-    SimConfig, StreamMix, StreamSummary, ids,
+    SimConfig, StreamMix, StreamSummary, ZlibStream, ids,
 };
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -33,8 +33,8 @@ struct Raw {
     inflate: Option<Decompress>,
     /// Every binary frame ended with the zlib sync-flush suffix.
     suffixes_ok: bool,
-    /// The client's own zlib stream, fed what was inflated, as the sim's context should be.
-    mirror: Option<Compress>,
+    /// A fresh zlib stream of the kind the sim keeps per connection, fed what was inflated.
+    mirror: Option<ZlibStream>,
     /// Every binary frame was byte for byte what compressing the payloads received so far, in
     /// order, in one fresh context gives: what the sim would send streaming them.
     mirror_ok: bool,
@@ -50,9 +50,7 @@ impl Raw {
         let inflate = query
             .contains("compress=zlib-stream")
             .then(|| Decompress::new(true));
-        let mirror = inflate
-            .is_some()
-            .then(|| Compress::new(Compression::default(), true));
+        let mirror = inflate.is_some().then(ZlibStream::default);
         Self {
             ws,
             inflate,
@@ -99,19 +97,7 @@ impl Raw {
             }
             out.reserve(out.capacity());
         }
-        let mirror = self.mirror.as_mut().unwrap();
-        let mut again = Vec::with_capacity(out.len() + 1024);
-        let start = mirror.total_in();
-        loop {
-            let consumed = (mirror.total_in() - start) as usize;
-            mirror
-                .compress_vec(&out[consumed..], &mut again, FlushCompress::Sync)
-                .unwrap();
-            if (mirror.total_in() - start) as usize == out.len() && again.len() < again.capacity() {
-                break;
-            }
-            again.reserve(again.capacity());
-        }
+        let again = self.mirror.as_mut().unwrap().compress(&out).unwrap();
         self.mirror_ok &= again == bytes;
         String::from_utf8(out).unwrap()
     }

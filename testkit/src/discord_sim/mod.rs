@@ -117,6 +117,7 @@ pub use config::{
 };
 pub use control::{InteractionBuilder, SimControl};
 pub use error::SimError;
+pub use gateway::compression::{CompressionError, ZlibStream};
 pub use gateway::registry::LiveConnection;
 pub use interactions::{
     EndpointCheck, Interaction, InteractionKind, InteractionReply, InteractionSpec, SignatureFault,

@@ -5,19 +5,21 @@ use flate2::{Compress, Compression, FlushCompress};
 
 #[derive(Debug, thiserror::Error)]
 #[error("zlib compression failed: {0}")]
-pub(crate) struct CompressionError(#[from] flate2::CompressError);
+pub struct CompressionError(#[from] flate2::CompressError);
 
-pub(crate) struct ZlibStream {
+pub struct ZlibStream {
     compress: Compress,
 }
 
-impl ZlibStream {
-    pub fn new() -> Self {
+impl Default for ZlibStream {
+    fn default() -> Self {
         Self {
             compress: Compress::new(Compression::default(), true),
         }
     }
+}
 
+impl ZlibStream {
     /// Compresses one message into the connection's stream.
     pub fn compress(&mut self, message: &[u8]) -> Result<Vec<u8>, CompressionError> {
         let mut out = Vec::with_capacity(message.len() / 2 + 64);
@@ -55,7 +57,7 @@ mod tests {
 
     #[test]
     fn every_message_ends_with_the_sync_flush_suffix_and_inflates_in_one_shared_context() {
-        let mut deflate = ZlibStream::new();
+        let mut deflate = ZlibStream::default();
         let mut inflate_ctx = Decompress::new(true);
         let messages = [
             r#"{"op":10,"d":{"heartbeat_interval":41250}}"#.to_owned(),
@@ -71,7 +73,7 @@ mod tests {
 
     #[test]
     fn later_messages_reuse_the_dictionary_of_earlier_ones() {
-        let mut deflate = ZlibStream::new();
+        let mut deflate = ZlibStream::default();
         let message = br#"{"op":0,"s":1,"t":"MESSAGE_CREATE","d":{"content":"shipped it"}}"#;
         let first = deflate.compress(message).unwrap();
         let second = deflate.compress(message).unwrap();

@@ -79,7 +79,7 @@ pub(crate) async fn run(sim: Arc<Sim>, socket: WebSocket, params: ConnectionPara
         endpoint: params.endpoint,
         socket,
         tx,
-        zlib: params.compressed.then(ZlibStream::new),
+        zlib: params.compressed.then(ZlibStream::default),
         outbox: Outbox::default(),
         zombie: false,
         session: None,
