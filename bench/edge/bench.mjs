@@ -28,6 +28,7 @@ const requests = Number(args.requests ?? 2000);
 // The PING comparison is repeated and its ratios reported as medians: through wrangler dev a
 // single run's ratio moves by up to ±10% from one run to the next.
 const runs = Number(args.runs ?? 3);
+const PING_FIGURES = ['p50', 'p99', 'cpuUs'];
 const warmup = Math.max(50, Math.floor(requests / 10));
 const work = mkdtempSync(join(tmpdir(), 'shiptrack-bench-'));
 const compatibilityDate = /compatibility_date\s*=\s*"([^"]+)"/.exec(readFileSync(join(root, 'wrangler.toml'), 'utf8'))[1];
@@ -190,6 +191,10 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
+function median(values) {
+  return percentile([...values].sort((a, b) => a - b), 50);
+}
+
 // Requests go one after another (Discord does not pipeline an endpoint's requests). A
 // target is first checked (the right answer) and warmed up.
 async function prepare(target, make, expectType) {
@@ -332,9 +337,7 @@ const worker :Workerd.Worker = (
 
 // Median time to compile and instantiate, each in a fresh Node process so nothing is cached.
 function instantiationMs(script, scriptArgs) {
-  const runs = Array.from({ length: 7 }, () => Number(execFileSync(process.execPath, ['-e', script, ...scriptArgs]).toString()));
-  runs.sort((a, b) => a - b);
-  return runs[3];
+  return median(Array.from({ length: 7 }, () => Number(execFileSync(process.execPath, ['-e', script, ...scriptArgs]).toString())));
 }
 
 const WASM_INSTANTIATE = `
@@ -368,7 +371,7 @@ import(require('node:url').pathToFileURL(process.argv[1]).href).then(() => proce
 const gz = (path) => gzipSync(readFileSync(path), { level: 9 }).length;
 const kb = (bytes) => `${(bytes / 1024).toFixed(1)} KB`;
 const ms = (value) => `${value.toFixed(2)} ms`;
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const figures = ({ p50, p99, cpuUs }) => `p50 ${ms(p50)}  p99 ${ms(p99)}  CPU ${cpuUs.toFixed(0)} µs/request`;
 
 async function main() {
   const wasm = join(root, 'edge/build/index_bg.wasm');
@@ -422,17 +425,16 @@ async function main() {
     const rust = results[rustKey];
     const reference = results[referenceKey];
     console.log(`\n${where} (CPU: every process of the server's group; PINGs: medians of ${runs} runs)`);
-    const figures = (pings) => ['p50', 'p99', 'cpuUs'].map((key) => median(pings.map((run) => run[key])));
-    const [rustP50, rustP99, rustCpu] = figures(rust.pings);
-    const [referenceP50, referenceP99, referenceCpu] = figures(reference.pings);
-    line('  signed PING, Rust', `p50 ${ms(rustP50)}  p99 ${ms(rustP99)}  CPU ${rustCpu.toFixed(0)} µs/request`);
-    line('  signed PING, JavaScript reference', `p50 ${ms(referenceP50)}  p99 ${ms(referenceP99)}  CPU ${referenceCpu.toFixed(0)} µs/request`);
-    // Each run's ratio compares the two measured in the same rounds; the median is of those.
-    const ratios = rust.pings.map((run, i) => ['p50', 'p99', 'cpuUs'].map((key) => run[key] / reference.pings[i][key]));
-    const [p50Ratio, p99Ratio, cpuRatio] = [0, 1, 2].map((k) => median(ratios.map((run) => run[k])));
-    line('  ratio Rust / reference (target ≤ 1.0)', `p50 ${p50Ratio.toFixed(2)}×  p99 ${p99Ratio.toFixed(2)}×  CPU ${cpuRatio.toFixed(2)}×`);
-    line('    each run', ratios.map(([p50, p99, cpu]) => `${p50.toFixed(2)}/${p99.toFixed(2)}/${cpu.toFixed(2)}`).join('  '));
-    line('  signed /ship (one insert), Rust', `p50 ${ms(rust.ship.p50)}  p99 ${ms(rust.ship.p99)}  CPU ${rust.ship.cpuUs.toFixed(0)} µs/request; p99 target < 50 ms`);
+    // The median of each figure over the runs; for the ratio, the median of each run's ratio
+    // (the two measured in the same rounds).
+    const medians = (perRun) => Object.fromEntries(PING_FIGURES.map((key) => [key, median(perRun.map((run) => run[key]))]));
+    const ratios = rust.pings.map((run, i) => Object.fromEntries(PING_FIGURES.map((key) => [key, run[key] / reference.pings[i][key]])));
+    const ratio = medians(ratios);
+    line('  signed PING, Rust', figures(medians(rust.pings)));
+    line('  signed PING, JavaScript reference', figures(medians(reference.pings)));
+    line('  ratio Rust / reference (target ≤ 1.0)', `p50 ${ratio.p50.toFixed(2)}×  p99 ${ratio.p99.toFixed(2)}×  CPU ${ratio.cpuUs.toFixed(2)}×`);
+    line('    each run', ratios.map((run) => PING_FIGURES.map((key) => run[key].toFixed(2)).join('/')).join('  '));
+    line('  signed /ship (one insert), Rust', `${figures(rust.ship)}; p99 target < 50 ms`);
   }
   console.log('\nthe local database alone (testkit dev-db, debug build)');
   line('  one insert pipeline, sent directly', `p50 ${ms(database.p50)}  p99 ${ms(database.p99)}`);
