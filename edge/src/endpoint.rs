@@ -29,12 +29,12 @@ pub async fn interactions(request: Request, env: Env, ctx: Context) -> worker::R
     // One `Headers` object for the three reads.
     let headers = request.headers();
     if let Err(rejected) =
-        interactions::check_declared_length(headers.get("content-length")?.as_deref())
+        interactions::check_declared_length(web::header(&headers, &web::CONTENT_LENGTH)?.as_deref())
     {
         return rejection(&rejected);
     }
-    let signature = headers.get(interactions::SIGNATURE_HEADER)?;
-    let timestamp = headers.get(interactions::TIMESTAMP_HEADER)?;
+    let signature = web::header(&headers, &web::SIGNATURE)?;
+    let timestamp = web::header(&headers, &web::TIMESTAMP)?;
     let body = web::body(&request).await?;
     let now_ms = js_sys::Date::now() as i64;
     let authenticated = interactions::authenticate(

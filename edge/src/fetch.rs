@@ -8,9 +8,9 @@
 
 use worker::js_sys::Promise;
 use worker::wasm_bindgen::{self, JsCast, JsValue, prelude::wasm_bindgen};
-use worker::wasm_bindgen_futures::JsFuture;
 use worker::web_sys::{Headers, Request, RequestInit, Response};
 
+use crate::promise::promised;
 use crate::web;
 
 #[wasm_bindgen]
@@ -42,11 +42,11 @@ pub async fn send(
     body: &str,
 ) -> Result<Reply, String> {
     let request = request(method, url, headers, body).map_err(describe)?;
-    let response: Response = JsFuture::from(runtime_fetch(&request).map_err(describe)?)
+    let response: Response = promised(&runtime_fetch(&request).map_err(describe)?)
         .await
         .map_err(describe)?
         .unchecked_into();
-    let text = JsFuture::from(response.text().map_err(describe)?)
+    let text = promised(&response.text().map_err(describe)?)
         .await
         .map_err(describe)?;
     Ok(Reply {

@@ -1,10 +1,11 @@
 //! ShipTrack's Cloudflare Worker: answers Discord interactions and posts the weekly digest.
 //!
 //! The two entry points below only route; the decisions live in plain modules that build and
-//! test natively (`config`, `verify`, `interactions`, `commands`, `hrana`, `digest`, and the
-//! executor that drives each request, `executor`), and the runtime glue (`allocator`,
-//! `endpoint`, `web`, `deferred`, `fetch`, `self_test`, `hrana::http`, `verify::webcrypto`,
-//! `digest::scheduled`, `digest::runtime`) exists only in the wasm build.
+//! test natively (`config`, `verify`, `interactions`, `commands`, `hrana`, `digest`, the
+//! executor that drives each request, `executor`, and the table of the promises it awaits,
+//! `promise`), and the runtime glue (`allocator`, `endpoint`, `web`, `deferred`, `fetch`,
+//! `self_test`, `hrana::http`, `verify::webcrypto`, `digest::scheduled`, `digest::runtime`,
+//! `promise`'s bindings) exists only in the wasm build.
 
 pub mod commands;
 pub mod config;
@@ -12,6 +13,7 @@ pub mod digest;
 pub mod executor;
 pub mod hrana;
 pub mod interactions;
+pub mod promise;
 pub mod verify;
 
 #[cfg(target_arch = "wasm32")]

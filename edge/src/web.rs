@@ -7,17 +7,44 @@
 //! on the way out; on a PING that made up a measurable share of the Worker's CPU per request.
 
 use std::cell::OnceCell;
+use std::thread::LocalKey;
 
-use worker::js_sys::{ArrayBuffer, Uint8Array};
-use worker::wasm_bindgen::{JsCast, JsValue};
-use worker::wasm_bindgen_futures::JsFuture;
+use worker::js_sys::{ArrayBuffer, JsString, Uint8Array};
+use worker::wasm_bindgen::{self, JsCast, JsValue, prelude::wasm_bindgen};
 use worker::web_sys::{Headers, Request, Response, ResponseInit};
+
+use crate::interactions;
+use crate::promise::promised;
+
+#[wasm_bindgen]
+extern "C" {
+    /// The runtime's `Headers`, with a `get` that takes the name as a JavaScript string.
+    #[wasm_bindgen(js_name = Headers)]
+    type NamedHeaders;
+
+    #[wasm_bindgen(method, catch, js_name = get)]
+    fn get(this: &NamedHeaders, name: &JsString) -> Result<Option<String>, JsValue>;
+}
+
+thread_local! {
+    // The request headers read on every interaction, as JavaScript strings made once per
+    // isolate: `Headers::get` with a `&str` decodes the name out of wasm memory on each call.
+    pub static CONTENT_LENGTH: JsString = JsString::from("content-length");
+    pub static SIGNATURE: JsString = JsString::from(interactions::SIGNATURE_HEADER);
+    pub static TIMESTAMP: JsString = JsString::from(interactions::TIMESTAMP_HEADER);
+}
+
+/// The value of the header `name` (one of the names above), if the request has it.
+pub fn header(
+    headers: &Headers,
+    name: &'static LocalKey<JsString>,
+) -> worker::Result<Option<String>> {
+    Ok(name.with(|name| headers.unchecked_ref::<NamedHeaders>().get(name))?)
+}
 
 /// The whole body.
 pub async fn body(request: &Request) -> worker::Result<Vec<u8>> {
-    let buffer: ArrayBuffer = JsFuture::from(request.array_buffer()?)
-        .await?
-        .unchecked_into();
+    let buffer: ArrayBuffer = promised(&request.array_buffer()?).await?.unchecked_into();
     Ok(Uint8Array::new(&buffer).to_vec())
 }
 

@@ -6,10 +6,10 @@ use std::cell::RefCell;
 
 use ed25519_compact::PublicKey;
 use wasm_bindgen::prelude::*;
-use worker::js_sys::{Array, Promise};
-use worker::wasm_bindgen_futures::JsFuture;
+use worker::js_sys::{Array, JsString, Promise};
 
 use super::VerifyError;
+use crate::promise::promised;
 
 #[wasm_bindgen]
 extern "C" {
@@ -17,14 +17,14 @@ extern "C" {
     fn import_key(
         format: &str,
         key_data: &[u8],
-        algorithm: &str,
+        algorithm: &JsString,
         extractable: bool,
         usages: &Array,
     ) -> Result<Promise, JsValue>;
 
     #[wasm_bindgen(catch, js_namespace = ["crypto", "subtle"], js_name = verify)]
     fn subtle_verify(
-        algorithm: &str,
+        algorithm: &JsString,
         key: &JsValue,
         signature: &[u8],
         data: &[u8],
@@ -35,9 +35,9 @@ extern "C" {
 #[derive(Debug)]
 pub struct Unavailable;
 
-const ALGORITHM: &str = "Ed25519";
-
 thread_local! {
+    // Made a JavaScript string once, not decoded out of wasm memory on every verification.
+    static ALGORITHM: JsString = JsString::from("Ed25519");
     // Importing the key costs about as much as a verification; an isolate serves one
     // application, so the imported key is kept for the isolate's lifetime.
     static IMPORTED: RefCell<Option<([u8; 32], JsValue)>> = const { RefCell::new(None) };
@@ -52,9 +52,10 @@ pub async fn check(
 ) -> Result<Result<(), VerifyError>, Unavailable> {
     let crypto_key = imported_key(key).await?;
     let message = [timestamp.as_bytes(), body].concat();
-    let promise =
-        subtle_verify(ALGORITHM, &crypto_key, signature, &message).map_err(|_| Unavailable)?;
-    let valid = JsFuture::from(promise).await.map_err(|_| Unavailable)?;
+    let promise = ALGORITHM
+        .with(|algorithm| subtle_verify(algorithm, &crypto_key, signature, &message))
+        .map_err(|_| Unavailable)?;
+    let valid = promised(&promise).await.map_err(|_| Unavailable)?;
     Ok(if valid.as_bool() == Some(true) {
         Ok(())
     } else {
@@ -71,9 +72,10 @@ async fn imported_key(key: &PublicKey) -> Result<JsValue, Unavailable> {
         return Ok(crypto_key);
     }
     let usages = Array::of1(&JsValue::from_str("verify"));
-    let promise =
-        import_key("raw", &key[..], ALGORITHM, false, &usages).map_err(|_| Unavailable)?;
-    let crypto_key = JsFuture::from(promise).await.map_err(|_| Unavailable)?;
+    let promise = ALGORITHM
+        .with(|algorithm| import_key("raw", &key[..], algorithm, false, &usages))
+        .map_err(|_| Unavailable)?;
+    let crypto_key = promised(&promise).await.map_err(|_| Unavailable)?;
     IMPORTED.set(Some((**key, crypto_key.clone())));
     Ok(crypto_key)
 }
