@@ -6,10 +6,11 @@
 //   - module instantiation in V8 (fresh Node 22 processes; workerd runs the same engine);
 //   - p50/p99 latency and CPU per request of N signed PINGs, through `wrangler dev` and on bare
 //     `workerd serve`, and of N signed /ship commands (Rust only) writing to a local dev-db;
-// then prints the ratios Rust / reference. The PINGs of the two alternate in rounds, so the
-// ratios hold when other work on the machine comes and goes, and the comparison is repeated
-// (--runs) and reported as medians. Everything listens on loopback; every process started
-// here is ended here, by process group.
+// then prints the ratios Rust / reference. The two run with the same configuration, and their
+// PINGs alternate in rounds, so the ratios hold when other work on the machine comes and goes;
+// the comparison is repeated (--runs), each time on freshly started servers, and reported as
+// medians. Everything listens on loopback; every process started here is ended here, by
+// process group.
 //
 // Usage: node bench/edge/bench.mjs --testkit PATH --gateway-worker PATH [--requests N] [--runs R]
 
@@ -25,9 +26,11 @@ import { gzipSync } from 'node:zlib';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const args = parseArgs(process.argv.slice(2));
 const requests = Number(args.requests ?? 2000);
-// The PING comparison is repeated and its ratios reported as medians: through wrangler dev a
-// single run's ratio moves by up to ±10% from one run to the next.
-const runs = Number(args.runs ?? 3);
+// The PING comparison is repeated, each run on servers of its own, and its ratios reported
+// as medians: a server process keeps its own pace for its whole life (two copies of one build
+// in one run differed by up to 3% of CPU per PING), so one run's ratio is partly a draw of
+// processes, and runs on the same servers agree with each other more than with the truth.
+const runs = Number(args.runs ?? 5);
 const PING_FIGURES = ['p50', 'p99', 'cpuUs'];
 const warmup = Math.max(50, Math.floor(requests / 10));
 const work = mkdtempSync(join(tmpdir(), 'shiptrack-bench-'));
@@ -57,17 +60,24 @@ function start(name, command, commandArgs, options = {}) {
   return entry;
 }
 
-function stopAll() {
-  for (const { child } of children.splice(0)) {
-    // Each child leads its own process group: workerd, started by wrangler, ends with it.
-    for (const signal of ['SIGTERM', 'SIGKILL']) {
-      try {
-        process.kill(-child.pid, signal);
-      } catch {
-        // The group is already gone.
-      }
+// Each child leads its own process group: workerd, started by wrangler, ends with it.
+function stopGroup(pgid) {
+  for (const signal of ['SIGTERM', 'SIGKILL']) {
+    try {
+      process.kill(-pgid, signal);
+    } catch {
+      // The group is already gone.
     }
   }
+}
+
+function stop(target) {
+  stopGroup(target.pgid);
+  children.splice(children.findIndex(({ child }) => child.pid === target.pgid), 1);
+}
+
+function stopAll() {
+  for (const { child } of children.splice(0)) stopGroup(child.pid);
   rmSync(work, { recursive: true, force: true });
 }
 process.on('exit', stopAll);
@@ -236,8 +246,10 @@ async function measure(target, make, expectType) {
 
 // The Rust Worker and the reference take turns in ROUNDS batches each (who goes first
 // alternating), so load that comes and goes on this shared machine during the run falls on
-// both alike and their ratio stays meaningful.
-const ROUNDS = 10;
+// both alike and their ratio stays meaningful. Through wrangler dev the typical request's time
+// drifts by ±10% from one second to the next, so the turns are short: with 10 rounds of 300
+// PINGs a run's ratio moved by ±4% between runs, with 50 rounds of 60 by about ±1%.
+const ROUNDS = 50;
 async function measurePair(rustTarget, referenceTarget, make, expectType) {
   const rust = await prepare(rustTarget, make, expectType);
   const reference = await prepare(referenceTarget, make, expectType);
@@ -390,27 +402,34 @@ async function main() {
   };
 
   const databaseUrl = await startDevDb();
+  // The reference gets the Worker's configuration too, though it reads only the public key:
+  // through wrangler dev every binding costs CPU on every request (the reference with these
+  // five bindings, against itself with one, used 1.3–3.4% more), and the comparison is of the
+  // two Workers' code, not of their configurations.
   const vars = workerVars(databaseUrl);
-  const referenceVars = { DISCORD_PUBLIC_KEY: publicKeyHex };
-  const targets = {
-    rustWrangler: await startWrangler('rust-wrangler', [], vars),
-    referenceWrangler: await startWrangler('reference-wrangler', ['--config', 'bench/edge/reference/wrangler.toml'], referenceVars),
-    rustWorkerd: await startWorkerd('rust-workerd', [
+  const startTargets = async (run) => ({
+    rustWrangler: await startWrangler(`rust-wrangler-${run}`, [], vars),
+    referenceWrangler: await startWrangler(`reference-wrangler-${run}`, ['--config', 'bench/edge/reference/wrangler.toml'], vars),
+    rustWorkerd: await startWorkerd(`rust-workerd-${run}`, [
       // The first module is the main one; the entry imports the build by relative path.
       { name: 'entry.mjs', path: entry, kind: 'esModule' },
       { name: 'build/index.js', path: glue, kind: 'esModule' },
       { name: 'build/index_bg.wasm', path: wasm, kind: 'wasm' },
     ], vars),
-    referenceWorkerd: await startWorkerd('reference-workerd', [{ name: 'worker.js', path: referenceBundle, kind: 'esModule' }], referenceVars),
-  };
+    referenceWorkerd: await startWorkerd(`reference-workerd-${run}`, [{ name: 'worker.js', path: referenceBundle, kind: 'esModule' }], vars),
+  });
 
   const database = await measureDatabase(databaseUrl);
-  const results = {};
-  for (const [rustKey, referenceKey] of [['rustWrangler', 'referenceWrangler'], ['rustWorkerd', 'referenceWorkerd']]) {
-    const pairs = [];
-    for (let run = 0; run < runs; run++) pairs.push(await measurePair(targets[rustKey], targets[referenceKey], ping, 1));
-    results[rustKey] = { pings: pairs.map((pair) => pair.rust), ship: await measure(targets[rustKey], ship, 4) };
-    results[referenceKey] = { pings: pairs.map((pair) => pair.reference) };
+  const results = Object.fromEntries(['rustWrangler', 'referenceWrangler', 'rustWorkerd', 'referenceWorkerd'].map((key) => [key, { pings: [] }]));
+  for (let run = 0; run < runs; run++) {
+    const targets = await startTargets(run);
+    for (const [rustKey, referenceKey] of [['rustWrangler', 'referenceWrangler'], ['rustWorkerd', 'referenceWorkerd']]) {
+      const pair = await measurePair(targets[rustKey], targets[referenceKey], ping, 1);
+      results[rustKey].pings.push(pair.rust);
+      results[referenceKey].pings.push(pair.reference);
+      if (run === 0) results[rustKey].ship = await measure(targets[rustKey], ship, 4);
+    }
+    Object.values(targets).forEach(stop);
   }
 
   const line = (label, value) => console.log(`${label.padEnd(44)} ${value}`);
