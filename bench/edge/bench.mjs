@@ -73,7 +73,8 @@ function stopGroup(pgid) {
 
 function stop(target) {
   stopGroup(target.pgid);
-  children.splice(children.findIndex(({ child }) => child.pid === target.pgid), 1);
+  const index = children.findIndex(({ child }) => child.pid === target.pgid);
+  if (index >= 0) children.splice(index, 1);
 }
 
 function stopAll() {
