@@ -236,19 +236,28 @@ mod tests {
     }
 
     /// The task's output, once its `when_done` has had it.
-    fn output_of<T: Copy + 'static>(task: &Task<T>) -> Rc<Cell<Option<T>>> {
+    fn output_of<T: Copy + 'static>(task: &Task<T>) -> Sink<T> {
         let output = Rc::new(Cell::new(None));
         let sink = Rc::clone(&output);
         task.when_done(move |value| sink.set(Some(value)));
         output
     }
 
-    #[test]
-    fn a_wake_up_polls_on_the_next_run_and_hands_the_output_over() {
+    /// Where a task's output goes (see `output_of`).
+    type Sink<T> = Rc<Cell<Option<T>>>;
+
+    /// A task pending on a closed gate after its first poll, and where its output will go.
+    fn parked() -> (Rc<Gate>, Rc<Task<&'static str>>, Sink<&'static str>) {
         let gate = Rc::new(Gate::default());
         let task = Task::new(through(&gate));
         assert_eq!(task.poll(), None);
         let output = output_of(&task);
+        (gate, task, output)
+    }
+
+    #[test]
+    fn a_wake_up_polls_on_the_next_run_and_hands_the_output_over() {
+        let (gate, _task, output) = parked();
 
         gate.open.set(true);
         kept_waker(&gate).wake();
@@ -264,10 +273,7 @@ mod tests {
     #[test]
     fn a_future_that_wakes_its_task_before_it_is_ready_still_finishes() {
         // As the `worker` crate's `Delay` does: wake first, then record that time is up.
-        let gate = Rc::new(Gate::default());
-        let task = Task::new(through(&gate));
-        assert_eq!(task.poll(), None);
-        let output = output_of(&task);
+        let (gate, _task, output) = parked();
 
         kept_waker(&gate).wake();
         gate.open.set(true);
@@ -277,10 +283,7 @@ mod tests {
 
     #[test]
     fn a_wake_up_in_a_reaction_polls_there_and_then() {
-        let gate = Rc::new(Gate::default());
-        let task = Task::new(through(&gate));
-        assert_eq!(task.poll(), None);
-        let output = output_of(&task);
+        let (gate, _task, output) = parked();
 
         gate.open.set(true);
         wake_in_reaction(kept_waker(&gate));
@@ -290,10 +293,8 @@ mod tests {
 
     #[test]
     fn a_wake_up_in_a_reaction_leaves_the_run_to_a_microtask_already_armed() {
-        let (early, late) = (Rc::new(Gate::default()), Rc::new(Gate::default()));
-        let (early_task, late_task) = (Task::new(through(&early)), Task::new(through(&late)));
-        assert_eq!((early_task.poll(), late_task.poll()), (None, None));
-        let (early_output, late_output) = (output_of(&early_task), output_of(&late_task));
+        let (early, _early_task, early_output) = parked();
+        let (late, _late_task, late_output) = parked();
 
         // `early` woke its task the ordinary way, so a microtask is on its way.
         kept_waker(&early).wake();
@@ -311,9 +312,7 @@ mod tests {
 
     #[test]
     fn wake_ups_before_a_run_poll_once() {
-        let gate = Rc::new(Gate::default());
-        let task = Task::new(through(&gate));
-        assert_eq!(task.poll(), None);
+        let (gate, _task, _) = parked();
         let waker = kept_waker(&gate);
         waker.wake_by_ref();
         waker.wake_by_ref();
@@ -342,9 +341,7 @@ mod tests {
 
     #[test]
     fn every_waker_releases_the_task() {
-        let gate = Rc::new(Gate::default());
-        let task = Task::new(through(&gate));
-        assert_eq!(task.poll(), None);
+        let (gate, task, _) = parked();
         let spare = gate.waker.borrow().clone().expect("a waker");
         assert_eq!(
             Rc::strong_count(&task),
