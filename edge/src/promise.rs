@@ -66,13 +66,12 @@ impl<T> Table<T> {
     /// whose future was dropped, or that was settled already, is ignored.
     pub fn settle(&mut self, key: Key, value: T) -> Option<Waker> {
         let entry = self.live(key)?;
-        match std::mem::replace(&mut entry.state, State::Settled(value)) {
-            State::Waiting(waker) => waker,
-            settled @ State::Settled(_) => {
-                entry.state = settled;
-                None
-            }
-        }
+        let State::Waiting(waker) = &mut entry.state else {
+            return None;
+        };
+        let waker = waker.take();
+        entry.state = State::Settled(value);
+        waker
     }
 
     /// The value, once settled (its place is then free); until then `waker` is kept.
