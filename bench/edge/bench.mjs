@@ -306,7 +306,7 @@ async function startWrangler(name, configArgs, vars) {
   const port = await freePort();
   const entry = start(name, 'wrangler', [
     'dev', ...configArgs, '--local', '--ip', '127.0.0.1', '--port', String(port),
-    '--inspector-port', String(await freePort()), '--show-interactive-dev-session=false',
+    '--inspector-port', '0', '--show-interactive-dev-session=false',
     '--log-level', 'warn', '--env-file', envFile, '--persist-to', join(work, `${name}-state`),
   ]);
   const url = `http://127.0.0.1:${port}`;

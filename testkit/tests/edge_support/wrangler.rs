@@ -3,7 +3,6 @@
 
 use std::fs::File;
 use std::io;
-use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -16,6 +15,7 @@ const READY_TIMEOUT: Duration = Duration::from_secs(300);
 /// A running `wrangler dev --local`, stopped (with its whole process group) on drop.
 pub struct WranglerDev {
     child: Child,
+    /// Empty until wrangler says where it serves.
     url: String,
     log: PathBuf,
 }
@@ -64,19 +64,17 @@ fn prebuilt_config(root: &Path, dir: &Path) -> io::Result<PathBuf> {
     Ok(path)
 }
 
-/// A loopback port no one listens on right now.
-pub fn free_port() -> io::Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
 impl WranglerDev {
     /// Starts `wrangler dev` on the prebuilt Worker with the secrets and vars in `env_file`
     /// (which also keeps a developer's `.dev.vars` out of the tests), its configuration and
     /// state under `dir`, and its output in `log`; returns once the Worker answers.
+    ///
+    /// Both of wrangler's ports are 0, bound to whatever the system picks, and the Worker's
+    /// is read from wrangler's "Ready on" line: a free port chosen here could be taken by
+    /// another test's server before wrangler binds it (a run failed once on "Address already
+    /// in use").
     pub fn start(root: &Path, env_file: &Path, dir: &Path, log: PathBuf) -> io::Result<Self> {
         let config = prebuilt_config(root, dir)?;
-        let port = free_port()?;
-        let inspector_port = free_port()?;
         let output = File::create(&log)?;
         // env.sh gives wrangler the project's Node and the no-telemetry settings; `exec` keeps
         // wrangler as the group leader.
@@ -84,8 +82,8 @@ impl WranglerDev {
             .arg("-c")
             .arg(r#"source scripts/env.sh && exec wrangler dev "$@""#)
             .arg("wrangler")
-            .args(["--local", "--ip", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--inspector-port", &inspector_port.to_string()])
+            .args(["--local", "--ip", "127.0.0.1"])
+            .args(["--port", "0", "--inspector-port", "0"])
             .args([
                 "--test-scheduled",
                 "--show-interactive-dev-session=false",
@@ -99,6 +97,7 @@ impl WranglerDev {
             .arg("--persist-to")
             .arg(dir.join("wrangler-state"))
             .current_dir(root)
+            .env("NO_COLOR", "1")
             .stdin(Stdio::null())
             .stdout(output.try_clone()?)
             .stderr(output)
@@ -106,7 +105,7 @@ impl WranglerDev {
             .spawn()?;
         let mut wrangler = WranglerDev {
             child,
-            url: format!("http://127.0.0.1:{port}"),
+            url: String::new(),
             log,
         };
         wrangler.wait_until_ready()?;
@@ -127,7 +126,6 @@ impl WranglerDev {
 
     fn wait_until_ready(&mut self) -> io::Result<()> {
         let deadline = Instant::now() + READY_TIMEOUT;
-        let address = self.url.trim_start_matches("http://").to_owned();
         loop {
             if let Some(status) = self.child.try_wait()? {
                 return Err(io::Error::other(format!(
@@ -135,8 +133,14 @@ impl WranglerDev {
                     self.log_tail()
                 )));
             }
+            if self.url.is_empty() {
+                let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+                if let Some(address) = served_address(&log) {
+                    self.url = format!("http://{address}");
+                }
+            }
             // Any HTTP answer means workerd serves the Worker; a refused connection means not yet.
-            if ready(&address) {
+            if !self.url.is_empty() && ready(self.url.trim_start_matches("http://")) {
                 return Ok(());
             }
             if Instant::now() > deadline {
@@ -158,6 +162,16 @@ impl WranglerDev {
             .stderr(Stdio::null())
             .status();
     }
+}
+
+/// `127.0.0.1:PORT` from wrangler's `Ready on http://127.0.0.1:PORT` line, once the whole
+/// line is written.
+fn served_address(log: &str) -> Option<&str> {
+    let (_, rest) = log.split_once("Ready on http://")?;
+    let (line, _) = rest.split_once('\n')?;
+    let address = line.trim_end().trim_end_matches('/');
+    address.rsplit_once(':')?.1.parse::<u16>().ok()?;
+    Some(address)
 }
 
 fn ready(address: &str) -> bool {
