@@ -9,8 +9,8 @@
 // then prints the ratios Rust / reference. The two run with the same configuration, and their
 // PINGs alternate in rounds, so the ratios hold when other work on the machine comes and goes;
 // the comparison is repeated (--runs), each time on freshly started servers: p50 and CPU are
-// reported as medians of the runs, p99 over all their requests. Everything listens on loopback; every process started here is ended here, by
-// process group.
+// reported as medians of the runs, p99 over all their requests. Everything listens on
+// loopback; every process started here is ended here, by process group.
 //
 // Usage: node bench/edge/bench.mjs --testkit PATH --gateway-worker PATH [--requests N] [--runs R]
 
@@ -409,17 +409,27 @@ async function main() {
   // five bindings, against itself with one, used 1.3–3.4% more), and the comparison is of the
   // two Workers' code, not of their configurations.
   const vars = workerVars(databaseUrl);
-  const startTargets = async (run) => ({
-    rustWrangler: await startWrangler(`rust-wrangler-${run}`, [], vars),
-    referenceWrangler: await startWrangler(`reference-wrangler-${run}`, ['--config', 'bench/edge/reference/wrangler.toml'], vars),
-    rustWorkerd: await startWorkerd(`rust-workerd-${run}`, [
+  const starters = {
+    rustWrangler: (run) => startWrangler(`rust-wrangler-${run}`, [], vars),
+    referenceWrangler: (run) => startWrangler(`reference-wrangler-${run}`, ['--config', 'bench/edge/reference/wrangler.toml'], vars),
+    rustWorkerd: (run) => startWorkerd(`rust-workerd-${run}`, [
       // The first module is the main one; the entry imports the build by relative path.
       { name: 'entry.mjs', path: entry, kind: 'esModule' },
       { name: 'build/index.js', path: glue, kind: 'esModule' },
       { name: 'build/index_bg.wasm', path: wasm, kind: 'wasm' },
     ], vars),
-    referenceWorkerd: await startWorkerd(`reference-workerd-${run}`, [{ name: 'worker.js', path: referenceBundle, kind: 'esModule' }], vars),
-  });
+    referenceWorkerd: (run) => startWorkerd(`reference-workerd-${run}`, [{ name: 'worker.js', path: referenceBundle, kind: 'esModule' }], vars),
+  };
+  // Which of a pair starts first alternates from run to run, so that nothing about starting
+  // first or second (a process's place in memory, the other's start-up work) favours one side.
+  const startTargets = async (run) => {
+    const order = run % 2 === 0
+      ? ['rustWrangler', 'referenceWrangler', 'rustWorkerd', 'referenceWorkerd']
+      : ['referenceWrangler', 'rustWrangler', 'referenceWorkerd', 'rustWorkerd'];
+    const targets = {};
+    for (const key of order) targets[key] = await starters[key](run);
+    return targets;
+  };
 
   const database = await measureDatabase(databaseUrl);
   const results = Object.fromEntries(['rustWrangler', 'referenceWrangler', 'rustWorkerd', 'referenceWorkerd'].map((key) => [key, { pings: [] }]));
