@@ -124,8 +124,11 @@ GROUP BY author_id
 ORDER BY launch_count DESC, latest_at ASC, author_id ASC
 LIMIT ?3";
 
-/// `/unship` autocomplete: the caller's recent live launches whose text matches what they
-/// typed, at most 25 (Discord's limit on choices), newest first.
+/// `/unship` autocomplete: the candidates among the caller's live launches for what they
+/// typed, newest first, at most 100. The pattern ([`like_contains`]) lets through every text
+/// that holds the typed text in any case, and some that do not; `replies::unship_choices`
+/// keeps the true matches, of which the answer shows 25 (Discord's limit on choices). The
+/// 100 leave room for the candidates it drops.
 ///
 /// Parameters: ?1 guild_id, ?2 author_id, ?3 a LIKE pattern built by [`like_contains`].
 /// Returns: rows `id, text, created_at`.
@@ -133,7 +136,7 @@ pub const UNSHIP_AUTOCOMPLETE: &str = r"SELECT id, text, created_at
 FROM launches
 WHERE guild_id = ?1 AND author_id = ?2 AND deleted_at IS NULL AND text LIKE ?3 ESCAPE '\'
 ORDER BY created_at DESC, id DESC
-LIMIT 25";
+LIMIT 100";
 
 /// A guild's settings row, when it has one (otherwise the environment's defaults apply).
 ///
@@ -381,16 +384,23 @@ impl LaunchSource {
     }
 }
 
-/// A LIKE pattern (for `ESCAPE '\'`) matching text that contains `typed` literally: the
-/// member's `%`, `_` and `\` match only themselves. (SQLite's LIKE ignores ASCII case.)
+/// A LIKE pattern (for `ESCAPE '\'`) that every text containing `typed`, in any case,
+/// matches. SQLite's LIKE ignores the case of ASCII letters only, so an ASCII character stands
+/// for itself (the member's `%`, `_` and `\` escaped to match only themselves), as does a
+/// character without case (CJK, digits, emoji); a non-ASCII letter with case (`é`, `Ж`) becomes
+/// `_`, any one character, and the exact comparison is left to the caller.
 pub fn like_contains(typed: &str) -> String {
     let mut pattern = String::with_capacity(typed.len() + 2);
     pattern.push('%');
     for c in typed.chars() {
         if matches!(c, '%' | '_' | '\\') {
             pattern.push('\\');
+            pattern.push(c);
+        } else if !c.is_ascii() && (c.is_lowercase() || c.is_uppercase()) {
+            pattern.push('_');
+        } else {
+            pattern.push(c);
         }
-        pattern.push(c);
     }
     pattern.push('%');
     pattern
@@ -453,8 +463,15 @@ mod tests {
     }
 
     #[test]
-    fn like_contains_keeps_multibyte_text_whole() {
-        assert_eq!(like_contains("été 🚀"), "%été 🚀%");
+    fn like_contains_keeps_characters_without_case_whole() {
+        assert_eq!(like_contains("リリース 🚀 v2"), "%リリース 🚀 v2%");
+    }
+
+    #[test]
+    fn like_contains_lets_any_character_stand_for_a_non_ascii_letter_with_case() {
+        assert_eq!(like_contains("Été"), "%_t_%");
+        assert_eq!(like_contains("ЖУК"), "%___%");
+        assert_eq!(like_contains("straße_"), r"%stra_e\_%");
     }
 
     #[test]

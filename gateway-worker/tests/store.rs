@@ -40,7 +40,7 @@ backends::on_every_backend!(
     profile_counts_live_launches_and_lists_the_latest_first,
     leaderboard_breaks_ties_by_who_got_there_first_then_by_id,
     leaderboard_counts_only_the_period_the_guild_and_live_launches,
-    unship_choices_match_typed_text_literally_newest_first_at_most_25,
+    unship_choices_are_candidates_in_any_case_newest_first_at_most_100,
     a_lease_has_one_holder_until_it_expires,
     racing_processes_never_both_win_a_lease,
     only_the_lease_holder_saves_or_deletes_the_session,
@@ -435,14 +435,14 @@ async fn leaderboard_counts_only_the_period_the_guild_and_live_launches(backend:
     );
 }
 
-async fn unship_choices_match_typed_text_literally_newest_first_at_most_25(backend: Backend) {
-    for n in 0..30u64 {
+async fn unship_choices_are_candidates_in_any_case_newest_first_at_most_100(backend: Backend) {
+    for n in 0..105u64 {
         let text = format!("Widget v{n}");
         insert(
             &backend,
             NewLaunch {
                 text: &text,
-                ..launch(n + 1, ALICE, T0 + n as i64 * MINUTE)
+                ..launch(1000 + n, ALICE, T0 + n as i64 * MINUTE)
             },
         )
         .await;
@@ -482,6 +482,14 @@ async fn unship_choices_match_typed_text_literally_newest_first_at_most_25(backe
     insert(
         &backend,
         NewLaunch {
+            text: "Été launch",
+            ..launch(106, ALICE, T0)
+        },
+    )
+    .await;
+    insert(
+        &backend,
+        NewLaunch {
             text: "Widget by Bob",
             ..launch(104, BOB, T0 + DAY)
         },
@@ -502,9 +510,21 @@ async fn unship_choices_match_typed_text_literally_newest_first_at_most_25(backe
     let widgets = launches::unship_choices(&backend.conn, GUILD, ALICE, "wIdGeT")
         .await
         .unwrap();
-    assert_eq!(widgets.len(), 25);
-    assert_eq!(widgets[0].text, "Widget v29");
-    assert_eq!(widgets[24].text, "Widget v5");
+    assert_eq!(widgets.len(), 100);
+    assert_eq!(widgets[0].text, "Widget v104");
+    assert_eq!(widgets[99].text, "Widget v5");
+
+    // SQLite's LIKE ignores ASCII case only; the pattern lets any character stand for É and é.
+    let summer = launches::unship_choices(&backend.conn, GUILD, ALICE, "éTÉ LAUNCH")
+        .await
+        .unwrap();
+    assert_eq!(
+        summer
+            .iter()
+            .map(|choice| choice.text.as_str())
+            .collect::<Vec<_>>(),
+        vec!["Été launch"]
+    );
 
     let percent = launches::unship_choices(&backend.conn, GUILD, ALICE, "100%")
         .await
@@ -529,7 +549,7 @@ async fn unship_choices_match_typed_text_literally_newest_first_at_most_25(backe
     let everything = launches::unship_choices(&backend.conn, GUILD, ALICE, "")
         .await
         .unwrap();
-    assert_eq!(everything.len(), 25);
+    assert_eq!(everything.len(), 100);
     assert!(
         launches::unship_choices(&backend.conn, GUILD, CAROL, "")
             .await

@@ -794,9 +794,10 @@ fn unship_autocomplete_offers_only_the_callers_launches(stack: &EdgeStack) {
         "{answer}"
     );
 
-    // Text that is not ASCII is lowercased by the runtime's `toLowerCase` in the Worker. (The
-    // query's LIKE, which finds the candidates, ignores only ASCII case: the È is typed as stored.)
-    let answer = suggest("La CRÈME");
+    // Letters that are not ASCII match in any case too: the query's LIKE (which ignores only
+    // ASCII case) lets any character stand for them, and the Worker compares the candidates
+    // lowercased by the runtime's `toLowerCase`. Stored "CRÈME brûlée", typed "crème BRÛLÉE".
+    let answer = suggest("la crème BRÛLÉE");
     let choices = answer["data"]["choices"].as_array().unwrap();
     assert_eq!(choices.len(), 1, "{answer}");
     assert!(

@@ -327,7 +327,8 @@ pub struct UnshipChoice {
     pub created_at: i64,
 }
 
-/// The caller's recent live launches containing `typed` (any ASCII case), at most 25.
+/// The candidates for `/unship`'s suggestions: the caller's live launches that may contain
+/// `typed` in any case (`sql::UNSHIP_AUTOCOMPLETE`), newest first, at most 100.
 pub async fn unship_choices(
     conn: &libsql::Connection,
     guild_id: u64,
