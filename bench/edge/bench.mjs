@@ -27,9 +27,10 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const args = parseArgs(process.argv.slice(2));
 const requests = Number(args.requests ?? 2000);
 // The PING comparison is repeated, each run on servers of its own, and its p50 and CPU ratios
-// reported as medians: a server process keeps its own pace for its whole life (two copies of one build
-// in one run differed by up to 3% of CPU per PING), so one run's ratio is partly a draw of
-// processes, and runs on the same servers agree with each other more than with the truth.
+// reported as medians: a server process keeps its own pace for its whole life (two copies of
+// one build in one run differed by up to 3% of CPU per PING), so one run's ratio is partly a
+// draw of processes, and runs on the same servers agree with each other more than with the
+// truth.
 const runs = Number(args.runs ?? 5);
 const PING_FIGURES = ['p50', 'p99', 'cpuUs'];
 const warmup = Math.max(50, Math.floor(requests / 10));

@@ -514,38 +514,20 @@ async fn unship_choices_are_candidates_in_any_case_newest_first_at_most_100(back
     assert_eq!(widgets[0].text, "Widget v104");
     assert_eq!(widgets[99].text, "Widget v5");
 
+    // The texts of Alice's candidates for `typed`.
+    let conn = &backend.conn;
+    let texts = |typed: &'static str| async move {
+        launches::unship_choices(conn, GUILD, ALICE, typed)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|choice| choice.text)
+            .collect::<Vec<_>>()
+    };
     // SQLite's LIKE ignores ASCII case only; the pattern lets any character stand for É and é.
-    let summer = launches::unship_choices(&backend.conn, GUILD, ALICE, "éTÉ LAUNCH")
-        .await
-        .unwrap();
-    assert_eq!(
-        summer
-            .iter()
-            .map(|choice| choice.text.as_str())
-            .collect::<Vec<_>>(),
-        vec!["Été launch"]
-    );
-
-    let percent = launches::unship_choices(&backend.conn, GUILD, ALICE, "100%")
-        .await
-        .unwrap();
-    assert_eq!(
-        percent
-            .iter()
-            .map(|choice| choice.text.as_str())
-            .collect::<Vec<_>>(),
-        vec!["100% done"]
-    );
-    let underscore = launches::unship_choices(&backend.conn, GUILD, ALICE, "snake_")
-        .await
-        .unwrap();
-    assert_eq!(
-        underscore
-            .iter()
-            .map(|choice| choice.text.as_str())
-            .collect::<Vec<_>>(),
-        vec!["snake_case lib"]
-    );
+    assert_eq!(texts("éTÉ LAUNCH").await, ["Été launch"]);
+    assert_eq!(texts("100%").await, ["100% done"]);
+    assert_eq!(texts("snake_").await, ["snake_case lib"]);
     let everything = launches::unship_choices(&backend.conn, GUILD, ALICE, "")
         .await
         .unwrap();
