@@ -33,6 +33,11 @@ const requests = Number(args.requests ?? 2000);
 // truth.
 const runs = Number(args.runs ?? 5);
 const PING_FIGURES = ['p50', 'p99', 'cpuUs'];
+// The compared pairs (Rust, reference), and where each runs.
+const PAIRS = [
+  { where: 'wrangler dev', rust: 'rustWrangler', reference: 'referenceWrangler' },
+  { where: 'bare workerd serve', rust: 'rustWorkerd', reference: 'referenceWorkerd' },
+];
 const warmup = Math.max(50, Math.floor(requests / 10));
 const work = mkdtempSync(join(tmpdir(), 'shiptrack-bench-'));
 const compatibilityDate = /compatibility_date\s*=\s*"([^"]+)"/.exec(readFileSync(join(root, 'wrangler.toml'), 'utf8'))[1];
@@ -424,19 +429,17 @@ async function main() {
   // Which of a pair starts first alternates from run to run, so that nothing about starting
   // first or second (a process's place in memory, the other's start-up work) favours one side.
   const startTargets = async (run) => {
-    const order = run % 2 === 0
-      ? ['rustWrangler', 'referenceWrangler', 'rustWorkerd', 'referenceWorkerd']
-      : ['referenceWrangler', 'rustWrangler', 'referenceWorkerd', 'rustWorkerd'];
+    const order = PAIRS.flatMap(({ rust, reference }) => (run % 2 === 0 ? [rust, reference] : [reference, rust]));
     const targets = {};
     for (const key of order) targets[key] = await starters[key](run);
     return targets;
   };
 
   const database = await measureDatabase(databaseUrl);
-  const results = Object.fromEntries(['rustWrangler', 'referenceWrangler', 'rustWorkerd', 'referenceWorkerd'].map((key) => [key, { pings: [] }]));
+  const results = Object.fromEntries(PAIRS.flatMap(({ rust, reference }) => [rust, reference]).map((key) => [key, { pings: [] }]));
   for (let run = 0; run < runs; run++) {
     const targets = await startTargets(run);
-    for (const [rustKey, referenceKey] of [['rustWrangler', 'referenceWrangler'], ['rustWorkerd', 'referenceWorkerd']]) {
+    for (const { rust: rustKey, reference: referenceKey } of PAIRS) {
       const pair = await measurePair(targets[rustKey], targets[referenceKey], ping, 1);
       results[rustKey].pings.push(pair.rust);
       results[referenceKey].pings.push(pair.reference);
@@ -453,7 +456,7 @@ async function main() {
   console.log('\ninstantiation (compile + instantiate in V8, median of 7 fresh Node processes)');
   line('  Rust Worker (wasm module)', `${ms(instantiation.rust)}; target < 10 ms`);
   line('  JavaScript reference (bundle import, less an empty module)', ms(instantiation.reference));
-  for (const [where, rustKey, referenceKey] of [['wrangler dev', 'rustWrangler', 'referenceWrangler'], ['bare workerd serve', 'rustWorkerd', 'referenceWorkerd']]) {
+  for (const { where, rust: rustKey, reference: referenceKey } of PAIRS) {
     const rust = results[rustKey];
     const reference = results[referenceKey];
     console.log(`\n${where} (CPU: every process of the server's group; PINGs: p50 and CPU medians of ${runs} runs, p99 of all their requests)`);
@@ -461,12 +464,13 @@ async function main() {
     // (the two measured in the same rounds). p99: over the requests of every run together. One
     // run's p99 rests on its slowest 1% (30 requests of 3,000), which pauses of the shared
     // machine decide: one build's bare-workerd p99 ratio ranged 0.58–1.73 from run to run.
-    const figuresOf = (perRun, combine) => ({ ...Object.fromEntries(PING_FIGURES.map((key) => [key, median(perRun.map((run) => run[key]))])), p99: combine(perRun) });
+    const medianOf = (perRun, key) => median(perRun.map((run) => run[key]));
     const pooledP99 = (perRun) => percentile(perRun.flatMap((run) => run.latencies).sort((a, b) => a - b), 99);
+    const figuresOf = (perRun) => ({ p50: medianOf(perRun, 'p50'), p99: pooledP99(perRun), cpuUs: medianOf(perRun, 'cpuUs') });
     const ratios = rust.pings.map((run, i) => Object.fromEntries(PING_FIGURES.map((key) => [key, run[key] / reference.pings[i][key]])));
-    const ratio = figuresOf(ratios, () => pooledP99(rust.pings) / pooledP99(reference.pings));
-    line('  signed PING, Rust', figures(figuresOf(rust.pings, pooledP99)));
-    line('  signed PING, JavaScript reference', figures(figuresOf(reference.pings, pooledP99)));
+    const ratio = { p50: medianOf(ratios, 'p50'), p99: pooledP99(rust.pings) / pooledP99(reference.pings), cpuUs: medianOf(ratios, 'cpuUs') };
+    line('  signed PING, Rust', figures(figuresOf(rust.pings)));
+    line('  signed PING, JavaScript reference', figures(figuresOf(reference.pings)));
     line('  ratio Rust / reference (target ≤ 1.0)', `p50 ${ratio.p50.toFixed(2)}×  p99 ${ratio.p99.toFixed(2)}×  CPU ${ratio.cpuUs.toFixed(2)}×`);
     line('    each run', ratios.map((run) => PING_FIGURES.map((key) => run[key].toFixed(2)).join('/')).join('  '));
     line('  signed /ship (one insert), Rust', `${figures(rust.ship)}; p99 target < 50 ms`);
