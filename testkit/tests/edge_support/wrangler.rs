@@ -15,7 +15,6 @@ const READY_TIMEOUT: Duration = Duration::from_secs(300);
 /// A running `wrangler dev --local`, stopped (with its whole process group) on drop.
 pub struct WranglerDev {
     child: Child,
-    /// Empty until wrangler says where it serves.
     url: String,
     log: PathBuf,
 }
@@ -108,7 +107,8 @@ impl WranglerDev {
             url: String::new(),
             log,
         };
-        wrangler.wait_until_ready()?;
+        let address = wrangler.wait_until_ready()?;
+        wrangler.url = format!("http://{address}");
         Ok(wrangler)
     }
 
@@ -124,8 +124,11 @@ impl WranglerDev {
         lines[lines.len().saturating_sub(40)..].join("\n")
     }
 
-    fn wait_until_ready(&mut self) -> io::Result<()> {
+    /// Waits until wrangler has said where it serves and the Worker answers there; returns
+    /// that `127.0.0.1:PORT`.
+    fn wait_until_ready(&mut self) -> io::Result<String> {
         let deadline = Instant::now() + READY_TIMEOUT;
+        let mut address = None;
         loop {
             if let Some(status) = self.child.try_wait()? {
                 return Err(io::Error::other(format!(
@@ -133,15 +136,13 @@ impl WranglerDev {
                     self.log_tail()
                 )));
             }
-            if self.url.is_empty() {
+            if address.is_none() {
                 let log = std::fs::read_to_string(&self.log).unwrap_or_default();
-                if let Some(address) = served_address(&log) {
-                    self.url = format!("http://{address}");
-                }
+                address = served_address(&log).map(str::to_owned);
             }
             // Any HTTP answer means workerd serves the Worker; a refused connection means not yet.
-            if !self.url.is_empty() && ready(self.url.trim_start_matches("http://")) {
-                return Ok(());
+            if let Some(address) = address.as_deref().filter(|address| ready(address)) {
+                return Ok(address.to_owned());
             }
             if Instant::now() > deadline {
                 return Err(io::Error::other(format!(
