@@ -6,8 +6,11 @@
 //   - module instantiation in V8 (fresh Node 22 processes; workerd runs the same engine);
 //   - p50/p99 latency and CPU per request of N signed PINGs, through `wrangler dev` and on bare
 //     `workerd serve`, and of N signed /ship commands (Rust only) writing to a local dev-db;
-// then prints the ratios Rust / reference. The two run with the same configuration, and their
-// PINGs alternate in rounds, so the ratios hold when other work on the machine comes and goes;
+// then prints the ratios Rust / reference. Alongside, PINGs to an empty Worker (floor/worker.mjs:
+// reads the body, answers {"type":1}, checks nothing) show how much of a PING is Worker code at
+// all, and so how small a difference the ratio can resolve. The Workers run with the same
+// configuration, and their PINGs take turns in rounds, so the ratios hold when other work on
+// the machine comes and goes;
 // the comparison is repeated (--runs), each time on freshly started servers: p50 and CPU are
 // reported as medians of the runs, p99 over all their requests. Everything listens on
 // loopback; every process started here is ended here, by process group.
@@ -33,11 +36,14 @@ const requests = Number(args.requests ?? 2000);
 // truth.
 const runs = Number(args.runs ?? 5);
 const PING_FIGURES = ['p50', 'p99', 'cpuUs'];
-// The compared pairs (Rust, reference), and where each runs.
-const PAIRS = [
-  { where: 'wrangler dev', rust: 'rustWrangler', reference: 'referenceWrangler' },
-  { where: 'bare workerd serve', rust: 'rustWorkerd', reference: 'referenceWorkerd' },
+// Where the Workers are compared, and the servers compared there: the Rust Worker, the
+// reference, and an empty Worker (bench/edge/floor) that checks nothing, whose PINGs show how
+// much of a PING's time is any Worker's own code at all, and so what the ratio can resolve.
+const PLACES = [
+  { where: 'wrangler dev', rust: 'rustWrangler', reference: 'referenceWrangler', floor: 'floorWrangler' },
+  { where: 'bare workerd serve', rust: 'rustWorkerd', reference: 'referenceWorkerd', floor: 'floorWorkerd' },
 ];
+const SERVERS = ['rust', 'reference', 'floor'];
 const warmup = Math.max(50, Math.floor(requests / 10));
 const work = mkdtempSync(join(tmpdir(), 'shiptrack-bench-'));
 const compatibilityDate = /compatibility_date\s*=\s*"([^"]+)"/.exec(readFileSync(join(root, 'wrangler.toml'), 'utf8'))[1];
@@ -252,20 +258,21 @@ async function measure(target, make, expectType) {
   return summary(run);
 }
 
-// The Rust Worker and the reference take turns in ROUNDS batches each (who goes first
-// alternating), so load that comes and goes on this shared machine during the run falls on
-// both alike and their ratio stays meaningful. Through wrangler dev the typical request's time
+// The servers of a place take turns in ROUNDS batches each (who goes first rotating), so load
+// that comes and goes on this shared machine during the run falls on all alike and their
+// ratios stay meaningful. Through wrangler dev the typical request's time
 // drifts by ±10% from one second to the next, so the turns are short: with 10 rounds of 300
 // PINGs a run's ratio moved by ±4% between runs, with 50 rounds of 60 by about ±1%.
 const ROUNDS = 50;
-async function measurePair(rustTarget, referenceTarget, make, expectType) {
-  const rust = await prepare(rustTarget, make, expectType);
-  const reference = await prepare(referenceTarget, make, expectType);
+async function measureInTurns(targets, make, expectType) {
+  const prepared = [];
+  for (const target of targets) prepared.push(await prepare(target, make, expectType));
   const batch = Math.ceil(requests / ROUNDS);
   for (let round = 0; round < ROUNDS; round++) {
-    for (const run of round % 2 === 0 ? [rust, reference] : [reference, rust]) await runBatch(run, batch);
+    const first = round % prepared.length;
+    for (const run of [...prepared.slice(first), ...prepared.slice(0, first)]) await runBatch(run, batch);
   }
-  return { rust: summary(rust), reference: summary(reference) };
+  return prepared.map(summary);
 }
 
 // The database alone: one insert per pipeline sent straight to the dev-db, so the /ship
@@ -425,54 +432,61 @@ async function main() {
       { name: 'build/index_bg.wasm', path: wasm, kind: 'wasm' },
     ], vars),
     referenceWorkerd: (run) => startWorkerd(`reference-workerd-${run}`, [{ name: 'worker.js', path: referenceBundle, kind: 'esModule' }], vars),
+    floorWrangler: (run) => startWrangler(`floor-wrangler-${run}`, ['--config', 'bench/edge/floor/wrangler.toml'], vars),
+    floorWorkerd: (run) => startWorkerd(`floor-workerd-${run}`, [{ name: 'worker.mjs', path: join(root, 'bench/edge/floor/worker.mjs'), kind: 'esModule' }], vars),
   };
-  // Which of a pair starts first alternates from run to run, so that nothing about starting
-  // first or second (a process's place in memory, the other's start-up work) favours one side.
-  const startTargets = async (run) => {
-    const order = PAIRS.flatMap(({ rust, reference }) => (run % 2 === 0 ? [rust, reference] : [reference, rust]));
-    const targets = {};
-    for (const key of order) targets[key] = await starters[key](run);
-    return targets;
-  };
-
   const database = await measureDatabase(databaseUrl);
-  const results = Object.fromEntries(PAIRS.flatMap(({ rust, reference }) => [rust, reference]).map((key) => [key, { pings: [] }]));
+  const results = Object.fromEntries(PLACES.flatMap((place) => SERVERS.map((server) => [place[server], { pings: [] }])));
   for (let run = 0; run < runs; run++) {
-    const targets = await startTargets(run);
-    for (const { rust: rustKey, reference: referenceKey } of PAIRS) {
-      const pair = await measurePair(targets[rustKey], targets[referenceKey], ping, 1);
-      results[rustKey].pings.push(pair.rust);
-      results[referenceKey].pings.push(pair.reference);
-      if (run === 0) results[rustKey].ship = await measure(targets[rustKey], ship, 4);
+    for (const place of PLACES) {
+      // Only the servers being measured are running, so that idle ones (three wrangler dev
+      // instances with their file watchers and inspector connections) cannot pause them.
+      // They start in an order that reverses from run to run, so that nothing about starting
+      // first or last (a process's place in memory, the others' start-up work) favours one.
+      const keys = SERVERS.map((server) => place[server]);
+      const started = {};
+      for (const key of run % 2 === 0 ? keys : [...keys].reverse()) started[key] = await starters[key](run);
+      const summaries = await measureInTurns(keys.map((key) => started[key]), ping, 1);
+      keys.forEach((key, i) => results[key].pings.push(summaries[i]));
+      if (run === 0) results[place.rust].ship = await measure(started[place.rust], ship, 4);
+      Object.values(started).forEach(stop);
     }
-    Object.values(targets).forEach(stop);
   }
 
   const line = (label, value) => console.log(`${label.padEnd(44)} ${value}`);
-  console.log(`\nShipTrack edge benchmark: ${requests} sequential requests per target after ${warmup} warm-up (PINGs: Rust and reference alternating in ${ROUNDS} rounds), loopback, workerd ${compatibilityDate}`);
+  console.log(`\nShipTrack edge benchmark: ${requests} sequential requests per target after ${warmup} warm-up (PINGs: Rust, reference and empty Worker taking turns in ${ROUNDS} rounds), loopback, workerd ${compatibilityDate}`);
   console.log('\nsize (gzip -9)');
   line('  Rust Worker: wasm + JS glue', `${kb(sizes.rust)} (wasm ${kb(sizes.wasm)}, glue and entry ${kb(sizes.glue)}); target ≤ 150 KB`);
   line('  JavaScript reference bundle', kb(sizes.reference));
   console.log('\ninstantiation (compile + instantiate in V8, median of 7 fresh Node processes)');
   line('  Rust Worker (wasm module)', `${ms(instantiation.rust)}; target < 10 ms`);
   line('  JavaScript reference (bundle import, less an empty module)', ms(instantiation.reference));
-  for (const { where, rust: rustKey, reference: referenceKey } of PAIRS) {
+  for (const { where, rust: rustKey, reference: referenceKey, floor: floorKey } of PLACES) {
     const rust = results[rustKey];
     const reference = results[referenceKey];
+    const floor = results[floorKey];
     console.log(`\n${where} (CPU: every process of the server's group; PINGs: p50 and CPU medians of ${runs} runs, p99 of all their requests)`);
-    // p50 and CPU: the median over the runs, and for the ratio the median of each run's ratio
-    // (the two measured in the same rounds). p99: over the requests of every run together. One
+    // p50 and CPU: the median over the runs, and for a ratio the median of each run's ratio
+    // (each server measured in the same rounds as the reference). p99: over the requests of every run together. One
     // run's p99 rests on its slowest 1% (30 requests of 3,000), which pauses of the shared
     // machine decide: one build's bare-workerd p99 ratio ranged 0.58–1.73 from run to run.
     const medianOf = (perRun, key) => median(perRun.map((run) => run[key]));
     const pooledP99 = (perRun) => percentile(perRun.flatMap((run) => run.latencies).sort((a, b) => a - b), 99);
     const figuresOf = (perRun) => ({ p50: medianOf(perRun, 'p50'), p99: pooledP99(perRun), cpuUs: medianOf(perRun, 'cpuUs') });
-    const ratios = rust.pings.map((run, i) => Object.fromEntries(PING_FIGURES.map((key) => [key, run[key] / reference.pings[i][key]])));
-    const ratio = { p50: medianOf(ratios, 'p50'), p99: pooledP99(rust.pings) / pooledP99(reference.pings), cpuUs: medianOf(ratios, 'cpuUs') };
+    const ratiosTo = (server) => server.pings.map((run, i) => Object.fromEntries(PING_FIGURES.map((key) => [key, run[key] / reference.pings[i][key]])));
+    const ratioTo = (server) => {
+      const ratios = ratiosTo(server);
+      return { p50: medianOf(ratios, 'p50'), p99: pooledP99(server.pings) / pooledP99(reference.pings), cpuUs: medianOf(ratios, 'cpuUs') };
+    };
+    const shown = ({ p50, p99, cpuUs }) => `p50 ${p50.toFixed(2)}×  p99 ${p99.toFixed(2)}×  CPU ${cpuUs.toFixed(2)}×`;
     line('  signed PING, Rust', figures(figuresOf(rust.pings)));
     line('  signed PING, JavaScript reference', figures(figuresOf(reference.pings)));
-    line('  ratio Rust / reference (target ≤ 1.0)', `p50 ${ratio.p50.toFixed(2)}×  p99 ${ratio.p99.toFixed(2)}×  CPU ${ratio.cpuUs.toFixed(2)}×`);
-    line('    each run', ratios.map((run) => PING_FIGURES.map((key) => run[key].toFixed(2)).join('/')).join('  '));
+    line('  ratio Rust / reference (target ≤ 1.0)', shown(ratioTo(rust)));
+    line('    each run', ratiosTo(rust).map((run) => PING_FIGURES.map((key) => run[key].toFixed(2)).join('/')).join('  '));
+    // The empty Worker's ratio says how much of the reference's PING is Worker code at all:
+    // the Rust ratio can tell the two Workers apart only by differences within that share.
+    line('  PING, empty Worker (checks nothing)', figures(figuresOf(floor.pings)));
+    line('  ratio empty Worker / reference', shown(ratioTo(floor)));
     line('  signed /ship (one insert), Rust', `${figures(rust.ship)}; p99 target < 50 ms`);
   }
   console.log('\nthe local database alone (testkit dev-db, debug build)');
