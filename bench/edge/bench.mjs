@@ -6,14 +6,15 @@
 //   - module instantiation in V8 (fresh Node 22 processes; workerd runs the same engine);
 //   - p50/p99 latency and CPU per request of N signed PINGs, through `wrangler dev` and on bare
 //     `workerd serve`, and of N signed /ship commands (Rust only) writing to a local dev-db;
-// then prints the ratios Rust / reference. Alongside, PINGs to an empty Worker (floor/worker.mjs:
-// reads the body, answers {"type":1}, checks nothing) show how much of a PING is Worker code at
-// all, and so how small a difference the ratio can resolve. The Workers run with the same
-// configuration, and their PINGs take turns in rounds, so the ratios hold when other work on
-// the machine comes and goes;
-// the comparison is repeated (--runs), each time on freshly started servers: p50 and CPU are
-// reported as medians of the runs, p99 over all their requests. Everything listens on
-// loopback; every process started here is ended here, by process group.
+// then prints the ratios Rust / reference. Alongside, two more servers say what those ratios can
+// resolve: a second copy of the reference, whose ratio to the first is what the benchmark reports
+// for identical code, and an empty Worker (floor/worker.mjs: reads the body, answers
+// {"type":1}, checks nothing), whose ratio shows how much of a PING is Worker code at all. The
+// Workers run with the same configuration, and their PINGs take turns in rounds, so the ratios
+// hold when other work on the machine comes and goes; the comparison is repeated (--runs), each
+// time on freshly started servers: p50 and CPU are reported as medians of the runs, p99 over all
+// their requests. Everything listens on loopback; every process started here is ended here, by
+// process group.
 //
 // Usage: node bench/edge/bench.mjs --testkit PATH --gateway-worker PATH [--requests N] [--runs R]
 
@@ -37,13 +38,14 @@ const requests = Number(args.requests ?? 2000);
 const runs = Number(args.runs ?? 5);
 const PING_FIGURES = ['p50', 'p99', 'cpuUs'];
 // Where the Workers are compared, and the servers compared there: the Rust Worker, the
-// reference, and an empty Worker (bench/edge/floor) that checks nothing, whose PINGs show how
-// much of a PING's time is any Worker's own code at all, and so what the ratio can resolve.
+// reference, a second copy of the reference (the same code in a process of its own: its ratio to
+// the first is the benchmark's own resolution), and an empty Worker (bench/edge/floor) that checks
+// nothing, whose PINGs show how much of a PING's time is any Worker's own code at all.
 const PLACES = [
-  { where: 'wrangler dev', rust: 'rustWrangler', reference: 'referenceWrangler', floor: 'floorWrangler' },
-  { where: 'bare workerd serve', rust: 'rustWorkerd', reference: 'referenceWorkerd', floor: 'floorWorkerd' },
+  { where: 'wrangler dev', rust: 'rustWrangler', reference: 'referenceWrangler', referenceCopy: 'referenceCopyWrangler', floor: 'floorWrangler' },
+  { where: 'bare workerd serve', rust: 'rustWorkerd', reference: 'referenceWorkerd', referenceCopy: 'referenceCopyWorkerd', floor: 'floorWorkerd' },
 ];
-const SERVERS = ['rust', 'reference', 'floor'];
+const SERVERS = ['rust', 'reference', 'referenceCopy', 'floor'];
 const warmup = Math.max(50, Math.floor(requests / 10));
 const work = mkdtempSync(join(tmpdir(), 'shiptrack-bench-'));
 const compatibilityDate = /compatibility_date\s*=\s*"([^"]+)"/.exec(readFileSync(join(root, 'wrangler.toml'), 'utf8'))[1];
@@ -422,16 +424,20 @@ async function main() {
   // five bindings, against itself with one, used 1.3–3.4% more), and the comparison is of the
   // two Workers' code, not of their configurations.
   const vars = workerVars(databaseUrl);
+  const referenceThroughWrangler = (name) => (run) => startWrangler(`${name}-wrangler-${run}`, ['--config', 'bench/edge/reference/wrangler.toml'], vars);
+  const referenceOnWorkerd = (name) => (run) => startWorkerd(`${name}-workerd-${run}`, [{ name: 'worker.js', path: referenceBundle, kind: 'esModule' }], vars);
   const starters = {
     rustWrangler: (run) => startWrangler(`rust-wrangler-${run}`, [], vars),
-    referenceWrangler: (run) => startWrangler(`reference-wrangler-${run}`, ['--config', 'bench/edge/reference/wrangler.toml'], vars),
+    referenceWrangler: referenceThroughWrangler('reference'),
+    referenceCopyWrangler: referenceThroughWrangler('reference-copy'),
     rustWorkerd: (run) => startWorkerd(`rust-workerd-${run}`, [
       // The first module is the main one; the entry imports the build by relative path.
       { name: 'entry.mjs', path: entry, kind: 'esModule' },
       { name: 'build/index.js', path: glue, kind: 'esModule' },
       { name: 'build/index_bg.wasm', path: wasm, kind: 'wasm' },
     ], vars),
-    referenceWorkerd: (run) => startWorkerd(`reference-workerd-${run}`, [{ name: 'worker.js', path: referenceBundle, kind: 'esModule' }], vars),
+    referenceWorkerd: referenceOnWorkerd('reference'),
+    referenceCopyWorkerd: referenceOnWorkerd('reference-copy'),
     floorWrangler: (run) => startWrangler(`floor-wrangler-${run}`, ['--config', 'bench/edge/floor/wrangler.toml'], vars),
     floorWorkerd: (run) => startWorkerd(`floor-workerd-${run}`, [{ name: 'worker.mjs', path: join(root, 'bench/edge/floor/worker.mjs'), kind: 'esModule' }], vars),
   };
@@ -439,7 +445,7 @@ async function main() {
   const results = Object.fromEntries(PLACES.flatMap((place) => SERVERS.map((server) => [place[server], { pings: [] }])));
   for (let run = 0; run < runs; run++) {
     for (const place of PLACES) {
-      // Only the servers being measured are running, so that idle ones (three wrangler dev
+      // Only the servers being measured are running, so that idle ones (four wrangler dev
       // instances with their file watchers and inspector connections) cannot pause them.
       // They start in an order that reverses from run to run, so that nothing about starting
       // first or last (a process's place in memory, the others' start-up work) favours one.
@@ -454,22 +460,21 @@ async function main() {
   }
 
   const line = (label, value) => console.log(`${label.padEnd(44)} ${value}`);
-  console.log(`\nShipTrack edge benchmark: ${requests} sequential requests per target after ${warmup} warm-up (PINGs: Rust, reference and empty Worker taking turns in ${ROUNDS} rounds), loopback, workerd ${compatibilityDate}`);
+  console.log(`\nShipTrack edge benchmark: ${requests} sequential requests per target after ${warmup} warm-up (PINGs: Rust, reference, its copy and the empty Worker taking turns in ${ROUNDS} rounds), loopback, workerd ${compatibilityDate}`);
   console.log('\nsize (gzip -9)');
   line('  Rust Worker: wasm + JS glue', `${kb(sizes.rust)} (wasm ${kb(sizes.wasm)}, glue and entry ${kb(sizes.glue)}); target ≤ 150 KB`);
   line('  JavaScript reference bundle', kb(sizes.reference));
   console.log('\ninstantiation (compile + instantiate in V8, median of 7 fresh Node processes)');
   line('  Rust Worker (wasm module)', `${ms(instantiation.rust)}; target < 10 ms`);
   line('  JavaScript reference (bundle import, less an empty module)', ms(instantiation.reference));
-  for (const { where, rust: rustKey, reference: referenceKey, floor: floorKey } of PLACES) {
-    const rust = results[rustKey];
-    const reference = results[referenceKey];
-    const floor = results[floorKey];
-    console.log(`\n${where} (CPU: every process of the server's group; PINGs: p50 and CPU medians of ${runs} runs, p99 of all their requests)`);
+  for (const place of PLACES) {
+    const [rust, reference, referenceCopy, floor] = SERVERS.map((server) => results[place[server]]);
+    console.log(`\n${place.where} (CPU: every process of the server's group; PINGs: p50 and CPU medians of ${runs} runs, p99 of all their requests)`);
     // p50 and CPU: the median over the runs, and for a ratio the median of each run's ratio
-    // (each server measured in the same rounds as the reference). p99: over the requests of every run together. One
-    // run's p99 rests on its slowest 1% (30 requests of 3,000), which pauses of the shared
-    // machine decide: one build's bare-workerd p99 ratio ranged 0.58–1.73 from run to run.
+    // (each server measured in the same rounds as the reference). p99: over the requests of
+    // every run together. One run's p99 rests on its slowest 1% (30 requests of 3,000), which
+    // pauses of the shared machine decide: one build's bare-workerd p99 ratio ranged 0.58–1.73
+    // from run to run.
     const medianOf = (perRun, key) => median(perRun.map((run) => run[key]));
     const pooledP99 = (perRun) => percentile(perRun.flatMap((run) => run.latencies).sort((a, b) => a - b), 99);
     const figuresOf = (perRun) => ({ p50: medianOf(perRun, 'p50'), p99: pooledP99(perRun), cpuUs: medianOf(perRun, 'cpuUs') });
@@ -481,10 +486,15 @@ async function main() {
     const shown = ({ p50, p99, cpuUs }) => `p50 ${p50.toFixed(2)}×  p99 ${p99.toFixed(2)}×  CPU ${cpuUs.toFixed(2)}×`;
     line('  signed PING, Rust', figures(figuresOf(rust.pings)));
     line('  signed PING, JavaScript reference', figures(figuresOf(reference.pings)));
+    const eachRun = (server) => ratiosTo(server).map((run) => PING_FIGURES.map((key) => run[key].toFixed(2)).join('/')).join('  ');
     line('  ratio Rust / reference (target ≤ 1.0)', shown(ratioTo(rust)));
-    line('    each run', ratiosTo(rust).map((run) => PING_FIGURES.map((key) => run[key].toFixed(2)).join('/')).join('  '));
-    // The empty Worker's ratio says how much of the reference's PING is Worker code at all:
-    // the Rust ratio can tell the two Workers apart only by differences within that share.
+    line('    each run', eachRun(rust));
+    // The reference against a copy of itself: how far from 1.0 identical code lands here, the
+    // least difference the Rust ratio can show. The empty Worker's ratio says how much of the
+    // reference's PING is Worker code at all: the Rust ratio can tell the two Workers apart only
+    // by differences within that share.
+    line('  ratio reference copy / reference', shown(ratioTo(referenceCopy)));
+    line('    each run', eachRun(referenceCopy));
     line('  PING, empty Worker (checks nothing)', figures(figuresOf(floor.pings)));
     line('  ratio empty Worker / reference', shown(ratioTo(floor)));
     line('  signed /ship (one insert), Rust', `${figures(rust.ship)}; p99 target < 50 ms`);
