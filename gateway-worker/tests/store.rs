@@ -447,62 +447,26 @@ async fn unship_choices_are_candidates_in_any_case_newest_first_at_most_100(back
         )
         .await;
     }
-    insert(
-        &backend,
-        NewLaunch {
-            text: "100% done",
-            ..launch(100, ALICE, T0)
-        },
-    )
-    .await;
-    insert(
-        &backend,
-        NewLaunch {
-            text: "1000 users",
-            ..launch(101, ALICE, T0)
-        },
-    )
-    .await;
-    insert(
-        &backend,
-        NewLaunch {
-            text: "snake_case lib",
-            ..launch(102, ALICE, T0)
-        },
-    )
-    .await;
-    insert(
-        &backend,
-        NewLaunch {
-            text: "snakeXcase lib",
-            ..launch(103, ALICE, T0)
-        },
-    )
-    .await;
-    insert(
-        &backend,
-        NewLaunch {
-            text: "Été launch",
-            ..launch(106, ALICE, T0)
-        },
-    )
-    .await;
-    insert(
-        &backend,
-        NewLaunch {
-            text: "Widget by Bob",
-            ..launch(104, BOB, T0 + DAY)
-        },
-    )
-    .await;
-    insert(
-        &backend,
-        NewLaunch {
-            text: "Widget removed",
-            ..launch(105, ALICE, T0 + DAY)
-        },
-    )
-    .await;
+    // (source id, author, created at, text)
+    let others = [
+        (100, ALICE, T0, "100% done"),
+        (101, ALICE, T0, "1000 users"),
+        (102, ALICE, T0, "snake_case lib"),
+        (103, ALICE, T0, "snakeXcase lib"),
+        (106, ALICE, T0, "Été launch"),
+        (104, BOB, T0 + DAY, "Widget by Bob"),
+        (105, ALICE, T0 + DAY, "Widget removed"),
+    ];
+    for (source_id, author_id, created_at, text) in others {
+        insert(
+            &backend,
+            NewLaunch {
+                text,
+                ..launch(source_id, author_id, created_at)
+            },
+        )
+        .await;
+    }
     launches::soft_delete_by_source_id(&backend.conn, 105, T0 + DAY)
         .await
         .unwrap();
